@@ -1,0 +1,4 @@
+package store
+
+// SetAfterInsert installs the test hook run between insert and ack.
+func (w *Writer) SetAfterInsert(fn func() error) { w.afterInsert = fn }

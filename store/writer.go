@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-project/vigie/bus"
+	"github.com/vigie-project/vigie/mention"
+)
+
+// WriterConfig tunes the writer stage.
+type WriterConfig struct {
+	BatchSize    int           `yaml:"batch_size"`     // rows per insert at most
+	BatchWait    time.Duration `yaml:"batch_wait"`     // a partial batch is inserted after this long
+	MaxRetryWait time.Duration `yaml:"max_retry_wait"` // backoff cap while ClickHouse is down
+	FlushTimeout time.Duration `yaml:"flush_timeout"`  // last insert at shutdown
+}
+
+// SetDefaults fills what is not set.
+func (c *WriterConfig) SetDefaults() {
+	if c.BatchSize == 0 {
+		c.BatchSize = 10000
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = time.Second
+	}
+	if c.MaxRetryWait == 0 {
+		c.MaxRetryWait = 10 * time.Second
+	}
+	if c.FlushTimeout == 0 {
+		c.FlushTimeout = 15 * time.Second
+	}
+}
+
+// Validate checks the settings. Errors start with the field name.
+func (c *WriterConfig) Validate() error {
+	switch {
+	case c.BatchSize < 1 || c.BatchSize > 1_000_000:
+		return fmt.Errorf("batch_size: must be in 1..1000000, got %d", c.BatchSize)
+	case c.BatchWait < 10*time.Millisecond:
+		return fmt.Errorf("batch_wait: must be at least 10ms, got %s", c.BatchWait)
+	case c.MaxRetryWait < 100*time.Millisecond:
+		return fmt.Errorf("max_retry_wait: must be at least 100ms")
+	case c.FlushTimeout < time.Second:
+		return fmt.Errorf("flush_timeout: must be at least 1s")
+	}
+	return nil
+}
+
+// Writer is the stage that stores scored mentions: it consumes SCORED,
+// batches by size or time, inserts with PrepareBatch and an explicit column
+// list, and acknowledges the messages only once the insert succeeded. While
+// ClickHouse is down it retries the same batch with backoff and leaves the
+// backlog in the stream; MaxAckPending bounds what is in flight.
+type Writer struct {
+	b       *bus.Bus
+	conn    driver.Conn
+	cfg     WriterConfig
+	log     *slog.Logger
+	m       *bus.Metrics
+	batchH  prometheus.Observer
+	insertH prometheus.Observer
+	// afterInsert, for tests: called after a successful insert, before the
+	// acks; an error stops the writer as if killed there.
+	afterInsert func() error
+}
+
+// WriterMetrics are the writer's own histograms.
+type WriterMetrics struct {
+	BatchRows     prometheus.Histogram
+	InsertSeconds prometheus.Histogram
+}
+
+// NewWriterMetrics registers the writer histograms on reg.
+func NewWriterMetrics(reg prometheus.Registerer) *WriterMetrics {
+	wm := &WriterMetrics{
+		BatchRows: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "vigie_writer_batch_rows", Help: "Rows per ClickHouse insert.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
+		}),
+		InsertSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "vigie_writer_insert_seconds", Help: "Duration of successful ClickHouse inserts.",
+			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14),
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(wm.BatchRows, wm.InsertSeconds)
+	}
+	return wm
+}
+
+// NewWriter returns the writer stage. wm may be nil.
+func NewWriter(b *bus.Bus, conn driver.Conn, cfg WriterConfig, log *slog.Logger, m *bus.Metrics, wm *WriterMetrics) (*Writer, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("writer: %w", err)
+	}
+	if m == nil {
+		m = bus.NewMetrics(nil)
+	}
+	if wm == nil {
+		wm = NewWriterMetrics(nil)
+	}
+	return &Writer{b: b, conn: conn, cfg: cfg, log: logOrDiscard(log).With("component", "writer"), m: m,
+		batchH: wm.BatchRows, insertH: wm.InsertSeconds}, nil
+}
+
+const stageWrite = "write"
+
+// Run consumes until ctx is cancelled, then inserts what it holds with a
+// fresh bounded context and returns.
+func (w *Writer) Run(ctx context.Context) error {
+	cons, err := w.b.Consumer(ctx, bus.StreamScored, bus.ConsumerWrite)
+	if err != nil {
+		return err
+	}
+	var (
+		msgs     []jetstream.Msg
+		rows     [][]any
+		deadline time.Time
+	)
+	flush := func(ctx context.Context) error {
+		if len(msgs) == 0 {
+			return nil
+		}
+		if err := w.insertRetrying(ctx, msgs, rows); err != nil {
+			return err
+		}
+		if w.afterInsert != nil {
+			if err := w.afterInsert(); err != nil {
+				return err
+			}
+		}
+		for _, m := range msgs {
+			if err := m.Ack(); err != nil {
+				// Redelivered later; the table absorbs the duplicate.
+				w.log.Warn("ack_failed", "error", err)
+			}
+		}
+		w.m.Out.WithLabelValues(stageWrite).Add(float64(len(msgs)))
+		msgs, rows, deadline = msgs[:0], rows[:0], time.Time{}
+		return nil
+	}
+	for ctx.Err() == nil {
+		wait := w.cfg.BatchWait
+		if len(msgs) > 0 {
+			wait = time.Until(deadline)
+		}
+		if len(msgs) >= w.cfg.BatchSize || wait <= 0 {
+			if err := flush(ctx); err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				return err
+			}
+			continue
+		}
+		got, err := bus.Fetch(ctx, cons, w.cfg.BatchSize-len(msgs), wait)
+		if err != nil {
+			w.log.Warn("fetch_failed", "error", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		now := time.Now().UTC()
+		for _, msg := range got {
+			w.m.In.WithLabelValues(stageWrite).Inc()
+			m, err := mention.Unmarshal(msg.Data())
+			if err == nil && (m.ID == "" || m.CreatedAt.IsZero()) {
+				err = errors.New("mention without id or created_at")
+			}
+			if err != nil {
+				w.reject(ctx, msg, err)
+				continue
+			}
+			msgs = append(msgs, msg)
+			rows = append(rows, Row(m, bus.WatchOf(msg.Subject()), now))
+		}
+		if len(msgs) > 0 && deadline.IsZero() {
+			deadline = time.Now().Add(w.cfg.BatchWait)
+		}
+	}
+	// Shutdown: store what we hold, with a fresh bounded context.
+	fctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
+	defer cancel()
+	if err := flush(fctx); err != nil {
+		w.log.Warn("final_flush_failed", "rows", len(msgs), "error", err,
+			"note", "not acknowledged: they stay in the stream and are stored at next start")
+	}
+	return nil
+}
+
+func (w *Writer) reject(ctx context.Context, msg jetstream.Msg, err error) {
+	w.m.Rejected.WithLabelValues(stageWrite, "decode").Inc()
+	w.log.Error("message_rejected", "subject", msg.Subject(), "error", err)
+	if derr := w.b.Dead(ctx, stageWrite, msg, err); derr != nil {
+		w.log.Error("dead_letter_failed", "error", derr)
+	}
+}
+
+// insertRetrying inserts rows until it succeeds or ctx ends. While it
+// waits it tells NATS the messages are in progress so they are not
+// redelivered to another writer.
+func (w *Writer) insertRetrying(ctx context.Context, msgs []jetstream.Msg, rows [][]any) error {
+	backoff := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := Insert(ctx, w.conn, MentionsInsert, rows)
+		if err == nil {
+			w.insertH.Observe(time.Since(start).Seconds())
+			w.batchH.Observe(float64(len(rows)))
+			if attempt > 1 {
+				w.log.Info("insert_recovered", "attempts", attempt, "rows", len(rows))
+			}
+			return nil
+		}
+		w.m.Retries.WithLabelValues(stageWrite).Inc()
+		w.log.Warn("insert_failed", "attempt", attempt, "rows", len(rows), "retry_in", backoff, "error", err)
+		for _, m := range msgs {
+			_ = m.InProgress()
+		}
+		if !sleep(ctx, backoff) {
+			return fmt.Errorf("insert %d rows: %w (last error: %v)", len(rows), ctx.Err(), err)
+		}
+		backoff = min(backoff*2, w.cfg.MaxRetryWait)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Insert sends rows with PrepareBatch on an INSERT that lists its columns
+// (the only insert path that works against ClickHouse 18.16: see
+// PLATFORM.md), and aborts the batch when an append fails.
+func Insert(ctx context.Context, conn driver.Conn, insert string, rows [][]any) error {
+	b, err := conn.PrepareBatch(ctx, insert)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	for i, r := range rows {
+		if err := b.Append(r...); err != nil {
+			_ = b.Abort()
+			return fmt.Errorf("append row %d: %w", i, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
+}
