@@ -241,4 +241,3 @@ func (b *Bus) shutdownServer() {
 		b.srv = nil
 	}
 }
-
