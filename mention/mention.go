@@ -18,11 +18,11 @@ const (
 // enriched by analysis. It travels as JSON on the bus.
 type Mention struct {
 	// Identity.
-	ID          string    `json:"id"`               // source-scoped and stable: "twitter:1234", "rss:<sha256 of url>"
-	Source      string    `json:"source"`           // collector name: twitter, mastodon, rss, webhook, simulate…
-	URL         string    `json:"url,omitempty"`    // canonical link to the post
-	CreatedAt   time.Time `json:"created_at"`       // event time, UTC
-	CollectedAt time.Time `json:"collected_at"`     // when vigie received it, UTC
+	ID          string    `json:"id"`            // source-scoped and stable: "twitter:1234", "rss:<sha256 of url>"
+	Source      string    `json:"source"`        // collector name: twitter, mastodon, rss, webhook, simulate…
+	URL         string    `json:"url,omitempty"` // canonical link to the post
+	CreatedAt   time.Time `json:"created_at"`    // event time, UTC
+	CollectedAt time.Time `json:"collected_at"`  // when vigie received it, UTC
 
 	Author Author `json:"author"`
 

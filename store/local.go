@@ -42,6 +42,11 @@ type LocalServer struct {
 // Debian's clickhouse-server, or the official single binary's `clickhouse
 // server`. override, when set, is used as is.
 func FindServerBinary(override string) (bin string, args []string, err error) {
+	// Debian installs it in /usr/sbin, which is not on every user's PATH.
+	return findServerBinary(override, []string{"/usr/sbin/clickhouse-server"})
+}
+
+func findServerBinary(override string, fallbacks []string) (bin string, args []string, err error) {
 	if override != "" {
 		p, err := exec.LookPath(override)
 		if err != nil {
@@ -58,9 +63,10 @@ func FindServerBinary(override string) (bin string, args []string, err error) {
 	if p, err := exec.LookPath("clickhouse"); err == nil {
 		return p, []string{"server"}, nil
 	}
-	// Debian installs it in /usr/sbin, which is not on every user's PATH.
-	if _, err := os.Stat("/usr/sbin/clickhouse-server"); err == nil {
-		return "/usr/sbin/clickhouse-server", nil, nil
+	for _, f := range fallbacks {
+		if _, err := os.Stat(f); err == nil {
+			return f, nil, nil
+		}
 	}
 	return "", nil, ErrNoServerBinary
 }

@@ -211,7 +211,11 @@ func (w *Writer) insertRetrying(ctx context.Context, msgs []jetstream.Msg, rows 
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		err := Insert(ctx, w.conn, MentionsInsert, rows)
+		// An attempt runs to its end even when the stage is stopping: the
+		// rows are then stored and acknowledged rather than sent again.
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.FlushTimeout)
+		err := Insert(ictx, w.conn, MentionsInsert, rows)
+		cancel()
 		if err == nil {
 			w.insertH.Observe(time.Since(start).Seconds())
 			w.batchH.Observe(float64(len(rows)))

@@ -1,0 +1,194 @@
+// Package analysis scores mentions: language, sentiment, watches, charter
+// risks, employee signals. Stage is the pipeline stage that takes raw
+// mentions from MENTIONS, enriches them and publishes them to SCORED, one
+// message per matched watch. Sub-packages hold each analysis.
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/vigie-project/vigie/bus"
+	"github.com/vigie-project/vigie/mention"
+)
+
+// Config tunes the analyzer stage.
+type Config struct {
+	Workers      int `yaml:"workers"`        // concurrent fetch-analyze-publish loops in this process
+	Batch        int `yaml:"batch"`          // messages fetched at once per worker
+	MaxTextBytes int `yaml:"max_text_bytes"` // longer texts are rejected (dead-lettered)
+}
+
+// SetDefaults fills what is not set.
+func (c *Config) SetDefaults() {
+	if c.Workers == 0 {
+		c.Workers = 2
+	}
+	if c.Batch == 0 {
+		c.Batch = 1000
+	}
+	if c.MaxTextBytes == 0 {
+		c.MaxTextBytes = mention.DefaultMaxTextBytes
+	}
+}
+
+// Validate checks the settings. Errors start with the field name.
+func (c *Config) Validate() error {
+	switch {
+	case c.Workers < 1 || c.Workers > 256:
+		return fmt.Errorf("workers: must be in 1..256, got %d", c.Workers)
+	case c.Batch < 1 || c.Batch > 10000:
+		return fmt.Errorf("batch: must be in 1..10000, got %d", c.Batch)
+	case c.MaxTextBytes < 280:
+		return fmt.Errorf("max_text_bytes: must be at least 280, got %d", c.MaxTextBytes)
+	}
+	return nil
+}
+
+// Func enriches a mention in place: sets Lang, Sentiment, Watches, Charter…
+// It must be safe for concurrent use and must not fail: bad text gets a
+// neutral result, never an error.
+type Func func(m *mention.Mention)
+
+// Stage is the analyzer stage. Any number of processes may run it: they
+// share the durable `analyze` consumer as a work queue.
+type Stage struct {
+	b   *bus.Bus
+	cfg Config
+	fn  Func
+	log *slog.Logger
+	m   *bus.Metrics
+	now func() time.Time
+}
+
+// NewStage returns the stage; fn does the analysis.
+func NewStage(b *bus.Bus, cfg Config, fn Func, log *slog.Logger, m *bus.Metrics) (*Stage, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("analyzer: %w", err)
+	}
+	if m == nil {
+		m = bus.NewMetrics(nil)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Stage{b: b, cfg: cfg, fn: fn, log: log.With("component", "analyze"), m: m, now: time.Now}, nil
+}
+
+const stageAnalyze = "analyze"
+
+// Run processes mentions until ctx is cancelled. A batch is acknowledged
+// only after every scored message derived from it is stored in SCORED.
+func (s *Stage) Run(ctx context.Context) error {
+	cons, err := s.b.Consumer(ctx, bus.StreamMentions, bus.ConsumerAnalyze)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < s.cfg.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.worker(ctx, cons)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (s *Stage) worker(ctx context.Context, cons jetstream.Consumer) {
+	pub := s.b.NewPublisher(4 * s.cfg.Batch)
+	pub.Retried = func() { s.m.Retries.WithLabelValues(stageAnalyze).Inc() }
+	lim := mention.Limits{MaxTextBytes: s.cfg.MaxTextBytes}
+	done := make([]jetstream.Msg, 0, s.cfg.Batch)
+	for ctx.Err() == nil {
+		msgs, err := bus.Fetch(ctx, cons, s.cfg.Batch, time.Second)
+		if err != nil {
+			s.log.Warn("fetch_failed", "error", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		done = done[:0]
+		// Publishing continues after ctx is cancelled so that a batch
+		// taken is a batch finished; it is bounded by its own timeout.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		ok := true
+		for _, msg := range msgs {
+			s.m.In.WithLabelValues(stageAnalyze).Inc()
+			m, err := mention.Unmarshal(msg.Data())
+			if err == nil {
+				err = mention.Normalize(m, lim, s.now())
+			}
+			if err != nil {
+				s.reject(pctx, msg, err)
+				continue
+			}
+			s.fn(m)
+			m.AnalyzedAt = s.now().UTC()
+			data, err := mention.Marshal(m)
+			if err != nil {
+				s.reject(pctx, msg, err)
+				continue
+			}
+			watches := m.Watches
+			if len(watches) == 0 {
+				watches = []string{""}
+			}
+			for _, w := range watches {
+				if err := pub.PublishMsg(pctx, bus.ScoredMsg(w, m.ID, data)); err != nil {
+					ok = false
+					break
+				}
+				s.m.Out.WithLabelValues(stageAnalyze).Inc()
+			}
+			if !ok {
+				break
+			}
+			done = append(done, msg)
+		}
+		if ok {
+			ok = pub.Flush(pctx) == nil
+		}
+		cancel()
+		if !ok {
+			// Not acknowledged: redelivered after ack_wait, and the dedup
+			// window absorbs what was published twice.
+			s.log.Warn("publish_failed_batch_not_acked", "messages", len(msgs))
+			for _, m := range msgs {
+				_ = m.NakWithDelay(5 * time.Second)
+			}
+			continue
+		}
+		for _, m := range done {
+			if err := m.Ack(); err != nil {
+				s.log.Warn("ack_failed", "error", err)
+			}
+		}
+	}
+}
+
+func (s *Stage) reject(ctx context.Context, msg jetstream.Msg, err error) {
+	s.m.Rejected.WithLabelValues(stageAnalyze, "invalid").Inc()
+	s.log.Error("message_rejected", "subject", msg.Subject(), "error", err)
+	if derr := s.b.Dead(ctx, stageAnalyze, msg, err); derr != nil {
+		s.log.Error("dead_letter_failed", "error", derr)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vigie-project/vigie/ingest/simulate"
+	"github.com/vigie-project/vigie/mention"
+)
+
+// BenchResult is the end-to-end throughput of the pipeline.
+type BenchResult struct {
+	Mentions       int
+	Rows           uint64 // mentions rows (one per mention and watch)
+	PublishSeconds float64
+	TotalSeconds   float64 // first publish to last mention stored
+}
+
+// Rate is mentions per second from publish to stored row.
+func (r BenchResult) Rate() float64 { return float64(r.Mentions) / r.TotalSeconds }
+
+var errEnough = errors.New("enough")
+
+// BenchMentions generates n realistic mentions with the simulator, from
+// the brands of cfg, ending now.
+func BenchMentions(cfg simulate.Config, n int) ([]*mention.Mention, error) {
+	cfg.Crisis = nil
+	cfg.SetDefaults()
+	out := make([]*mention.Mention, 0, n)
+	to := time.Now().UTC()
+	from := to.Add(-30 * 24 * time.Hour)
+	err := simulate.Generate(cfg, from, to, func(m *mention.Mention) error {
+		out = append(out, m)
+		if len(out) >= n {
+			return errEnough
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, err
+	}
+	if len(out) < n {
+		return nil, fmt.Errorf("bench: the simulator made only %d mentions in 30 days; raise base_per_minute", len(out))
+	}
+	return out, nil
+}
+
+// RunBench starts the analyze and write roles, publishes the mentions as
+// fast as NATS takes them, and waits until every one is stored.
+func (a *App) RunBench(ctx context.Context, ms []*mention.Mention, progress io.Writer) (BenchResult, error) {
+	r := BenchResult{Mentions: len(ms)}
+	if err := a.Start(ctx); err != nil {
+		return r, err
+	}
+	defer a.Shutdown()
+	pub := a.Bus.NewMentionPublisher()
+	start := time.Now()
+	for _, m := range ms {
+		if err := pub.Publish(ctx, m); err != nil {
+			return r, err
+		}
+	}
+	if err := pub.Flush(ctx); err != nil {
+		return r, err
+	}
+	r.PublishSeconds = time.Since(start).Seconds()
+	var lastProgress time.Time
+	for {
+		var n uint64
+		if err := a.CH.QueryRow(ctx, "SELECT uniqExact(id) FROM mentions").Scan(&n); err != nil {
+			return r, err
+		}
+		if n >= uint64(len(ms)) {
+			r.TotalSeconds = time.Since(start).Seconds()
+			break
+		}
+		if progress != nil && time.Since(lastProgress) >= time.Second {
+			fmt.Fprintf(progress, "stored %d / %d\n", n, len(ms))
+			lastProgress = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	err := a.CH.QueryRow(ctx, "SELECT count() FROM mentions").Scan(&r.Rows)
+	return r, err
+}
