@@ -10,27 +10,33 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Fetch pulls up to max messages from c, waiting at most wait for the
-// first ones. It returns what arrived (possibly nothing) when wait ends or
-// ctx is cancelled; an error only when the consumer cannot be read.
-func Fetch(ctx context.Context, c jetstream.Consumer, max int, wait time.Duration) ([]jetstream.Msg, error) {
+// Fetch pulls up to limit messages from c, waiting at most wait for them.
+// It returns what arrived (possibly nothing), and an error only when the
+// consumer cannot be read.
+//
+// It waits for the server to end the pull (the server's timeout status
+// arrives after every message it sent) rather than giving up on a client
+// deadline: a pull abandoned by the client leaves the messages already on
+// their way delivered but never acknowledged, and they would only come back
+// after ack_wait. So ctx is checked before the pull, not during it, and a
+// call lasts at most wait plus a round trip.
+func Fetch(ctx context.Context, c jetstream.Consumer, limit int, wait time.Duration) ([]jetstream.Msg, error) {
 	if ctx.Err() != nil {
 		return nil, nil
 	}
-	fctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	batch, err := c.Fetch(max, jetstream.FetchContext(fctx))
+	wait = max(wait, 10*time.Millisecond)
+	batch, err := c.Fetch(limit, jetstream.FetchMaxWait(wait))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("nats: fetch: %w", err)
 	}
-	msgs := make([]jetstream.Msg, 0, max)
+	msgs := make([]jetstream.Msg, 0, min(limit, 1024))
 	for m := range batch.Messages() {
 		msgs = append(msgs, m)
 	}
-	if err := batch.Error(); err != nil && !quietFetchErr(err) && ctx.Err() == nil {
+	if err := batch.Error(); err != nil && !quietFetchErr(err) {
 		return msgs, fmt.Errorf("nats: fetch: %w", err)
 	}
 	return msgs, nil
