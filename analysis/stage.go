@@ -22,7 +22,18 @@ type Config struct {
 	Workers      int `yaml:"workers"`        // concurrent fetch-analyze-publish loops in this process
 	Batch        int `yaml:"batch"`          // messages fetched at once per worker
 	MaxTextBytes int `yaml:"max_text_bytes"` // longer texts are rejected (dead-lettered)
+	// Mode is "full" (language, sentiment, watches, charter, signals) or
+	// "pass-through" (watches only: for measuring the pipeline itself).
+	Mode     string        `yaml:"mode"`
+	Charter  CharterConfig `yaml:"charter"`
+	Entities []Entity      `yaml:"entities"`
 }
+
+// Analyzer modes.
+const (
+	ModeFull        = "full"
+	ModePassThrough = "pass-through"
+)
 
 // SetDefaults fills what is not set.
 func (c *Config) SetDefaults() {
@@ -35,6 +46,9 @@ func (c *Config) SetDefaults() {
 	if c.MaxTextBytes == 0 {
 		c.MaxTextBytes = mention.DefaultMaxTextBytes
 	}
+	if c.Mode == "" {
+		c.Mode = ModeFull
+	}
 }
 
 // Validate checks the settings. Errors start with the field name.
@@ -46,6 +60,13 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("batch: must be in 1..10000, got %d", c.Batch)
 	case c.MaxTextBytes < 280:
 		return fmt.Errorf("max_text_bytes: must be at least 280, got %d", c.MaxTextBytes)
+	case c.Mode != ModeFull && c.Mode != ModePassThrough:
+		return fmt.Errorf("mode: must be %s or %s, got %q", ModeFull, ModePassThrough, c.Mode)
+	}
+	for i, e := range c.Entities {
+		if e.Name == "" {
+			return fmt.Errorf("entities[%d].name: is required", i)
+		}
 	}
 	return nil
 }

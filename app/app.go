@@ -142,7 +142,11 @@ func (a *App) roleFunc(role string) (func(context.Context) error, error) {
 		}
 		return w.Run, nil
 	case config.RoleAnalyze:
-		s, err := analysis.NewStage(a.Bus, a.Cfg.Analyzer, analysis.PassThrough(a.Watches), a.Log, a.Metrics)
+		fn, err := a.AnalysisFunc()
+		if err != nil {
+			return nil, err
+		}
+		s, err := analysis.NewStage(a.Bus, a.Cfg.Analyzer, fn, a.Log, a.Metrics)
 		if err != nil {
 			return nil, err
 		}
@@ -151,6 +155,24 @@ func (a *App) roleFunc(role string) (func(context.Context) error, error) {
 		return a.runSources, nil
 	}
 	return nil, fmt.Errorf("unknown role %q", role)
+}
+
+// AnalysisFunc builds the analysis the configuration asks for.
+func (a *App) AnalysisFunc() (analysis.Func, error) {
+	return NewAnalysisFunc(a.Cfg, a.Watches)
+}
+
+// NewAnalysisFunc builds the configured analysis without an App (for
+// `vigie score`).
+func NewAnalysisFunc(cfg *config.Config, w *watch.Matcher) (analysis.Func, error) {
+	if cfg.Analyzer.Mode == analysis.ModePassThrough {
+		return analysis.PassThrough(w), nil
+	}
+	an, err := analysis.NewAnalyzer(w, cfg.Analyzer.Entities, cfg.Analyzer.Charter, nil)
+	if err != nil {
+		return nil, err
+	}
+	return an.Func(), nil
 }
 
 // runSources runs every source; one failing never stops the others.
