@@ -26,7 +26,8 @@ test: deps-test vet fmt-check
 
 bench: deps-test build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./...
-	./$(BIN) bench --n 200000
+	./$(BIN) bench --n 200000 --analyzer pass-through
+	./$(BIN) bench --n 200000 --analyzer full
 
 vet:
 	$(GO) vet ./...

@@ -111,6 +111,11 @@ func benchCmd() *cobra.Command {
 			cfg.NATS.Listen = ""
 			cfg.HTTP.Listen = "127.0.0.1:0"
 			cfg.Roles = []string{config.RoleAnalyze, config.RoleWrite}
+			mode, _ := cmd.Flags().GetString("analyzer")
+			cfg.Analyzer.Mode = mode
+			if err := cfg.Analyzer.Validate(); err != nil {
+				return fmt.Errorf("--analyzer: %w", err)
+			}
 			sim := cfg.Sources.Simulate
 			if sim == nil {
 				sim = &simulate.Config{}
@@ -150,11 +155,12 @@ func benchCmd() *cobra.Command {
 			}
 			fmt.Fprintf(out, "publish: %d mentions in %.2fs (%.0f/s)\n", r.Mentions, r.PublishSeconds, float64(r.Mentions)/r.PublishSeconds)
 			fmt.Fprintf(out, "end to end: %d mentions (%d rows) stored in %.2fs\n", r.Mentions, r.Rows, r.TotalSeconds)
-			fmt.Fprintf(out, "bench: mentions=%d seconds=%.2f rate=%.0f mentions/s analyzer=pass-through\n", r.Mentions, r.TotalSeconds, r.Rate())
+			fmt.Fprintf(out, "bench: mentions=%d seconds=%.2f rate=%.0f mentions/s analyzer=%s\n", r.Mentions, r.TotalSeconds, r.Rate(), mode)
 			return nil
 		},
 	}
 	cmd.Flags().Int("n", 200000, "how many mentions")
+	cmd.Flags().String("analyzer", "pass-through", "analysis to run: pass-through (watches only) or full")
 	cmd.Flags().String("cpuprofile", "", "write a CPU profile of the run (vigie's process, not ClickHouse) to this file")
 	return cmd
 }
