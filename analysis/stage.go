@@ -19,7 +19,7 @@ import (
 
 // Config tunes the analyzer stage.
 type Config struct {
-	Workers      int `yaml:"workers"`        // concurrent fetch-analyze-publish loops in this process
+	Workers      int `yaml:"workers"`        // goroutines analysing each batch in parallel
 	Batch        int `yaml:"batch"`          // messages fetched at once per worker
 	MaxTextBytes int `yaml:"max_text_bytes"` // longer texts are rejected (dead-lettered)
 	// Mode is "full" (language, sentiment, watches, charter, signals) or
@@ -106,28 +106,19 @@ const stageAnalyze = "analyze"
 
 // Run processes mentions until ctx is cancelled. A batch is acknowledged
 // only after every scored message derived from it is stored in SCORED.
+//
+// One loop fetches; the batch is analysed by Workers goroutines in
+// parallel, then published in the order it was fetched, so that SCORED
+// keeps the order of MENTIONS: the detector reads event time from it, and
+// interleaving batches would make whole hours of a backfill look late.
 func (s *Stage) Run(ctx context.Context) error {
 	cons, err := s.b.Consumer(ctx, bus.StreamMentions, bus.ConsumerAnalyze)
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < s.cfg.Workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.worker(ctx, cons)
-		}()
-	}
-	wg.Wait()
-	return nil
-}
-
-func (s *Stage) worker(ctx context.Context, cons jetstream.Consumer) {
 	pub := s.b.NewPublisher(4 * s.cfg.Batch)
 	pub.Retried = func() { s.m.Retries.WithLabelValues(stageAnalyze).Inc() }
-	lim := mention.Limits{MaxTextBytes: s.cfg.MaxTextBytes}
-	done := make([]jetstream.Msg, 0, s.cfg.Batch)
+	results := make([]result, s.cfg.Batch)
 	for ctx.Err() == nil {
 		msgs, err := bus.Fetch(ctx, cons, s.cfg.Batch, time.Second)
 		if err != nil {
@@ -138,61 +129,103 @@ func (s *Stage) worker(ctx context.Context, cons jetstream.Consumer) {
 		if len(msgs) == 0 {
 			continue
 		}
-		done = done[:0]
-		// Publishing continues after ctx is cancelled so that a batch
-		// taken is a batch finished; it is bounded by its own timeout.
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
-		ok := true
-		for _, msg := range msgs {
-			s.m.In.WithLabelValues(stageAnalyze).Inc()
-			m, err := mention.Unmarshal(msg.Data())
-			if err == nil {
-				err = mention.Normalize(m, lim, s.now())
+		s.m.In.WithLabelValues(stageAnalyze).Add(float64(len(msgs)))
+		s.analyzeAll(msgs, results[:len(msgs)])
+		s.publishInOrder(ctx, pub, msgs, results[:len(msgs)])
+	}
+	return nil
+}
+
+// result is one message analysed: the scored mention encoded, its watches,
+// or why it was rejected.
+type result struct {
+	id      string
+	data    []byte
+	watches []string
+	err     error
+}
+
+func (s *Stage) analyzeAll(msgs []jetstream.Msg, out []result) {
+	lim := mention.Limits{MaxTextBytes: s.cfg.MaxTextBytes}
+	now := s.now()
+	var wg sync.WaitGroup
+	chunk := (len(msgs) + s.cfg.Workers - 1) / s.cfg.Workers
+	for lo := 0; lo < len(msgs); lo += chunk {
+		hi := min(lo+chunk, len(msgs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i] = s.analyzeOne(msgs[i].Data(), lim, now)
 			}
-			if err != nil {
-				s.reject(pctx, msg, err)
-				continue
-			}
-			s.fn(m)
-			m.AnalyzedAt = s.now().UTC()
-			data, err := mention.Marshal(m)
-			if err != nil {
-				s.reject(pctx, msg, err)
-				continue
-			}
-			watches := m.Watches
-			if len(watches) == 0 {
-				watches = []string{""}
-			}
-			for _, w := range watches {
-				if err := pub.PublishMsg(pctx, bus.ScoredMsg(w, m.ID, data)); err != nil {
-					ok = false
-					break
-				}
-				s.m.Out.WithLabelValues(stageAnalyze).Inc()
-			}
-			if !ok {
-				break
-			}
-			done = append(done, msg)
-		}
-		if ok {
-			ok = pub.Flush(pctx) == nil
-		}
-		cancel()
-		if !ok {
-			// Not acknowledged: redelivered after ack_wait, and the dedup
-			// window absorbs what was published twice.
-			s.log.Warn("publish_failed_batch_not_acked", "messages", len(msgs))
-			for _, m := range msgs {
-				_ = m.NakWithDelay(5 * time.Second)
-			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *Stage) analyzeOne(data []byte, lim mention.Limits, now time.Time) result {
+	m, err := mention.Unmarshal(data)
+	if err == nil {
+		err = mention.Normalize(m, lim, now)
+	}
+	if err != nil {
+		return result{err: err}
+	}
+	s.fn(m)
+	m.AnalyzedAt = now.UTC()
+	b, err := mention.Marshal(m)
+	if err != nil {
+		return result{err: err}
+	}
+	return result{id: m.ID, data: b, watches: m.Watches}
+}
+
+func (s *Stage) publishInOrder(ctx context.Context, pub *bus.Publisher, msgs []jetstream.Msg, res []result) {
+	// Publishing continues after ctx is cancelled so that a batch taken
+	// is a batch finished; it is bounded by its own timeout.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	ok := true
+	for i, r := range res {
+		if r.err != nil {
+			s.reject(pctx, msgs[i], r.err)
 			continue
 		}
-		for _, m := range done {
-			if err := m.Ack(); err != nil {
-				s.log.Warn("ack_failed", "error", err)
+		watches := r.watches
+		if len(watches) == 0 {
+			watches = []string{""}
+		}
+		for _, w := range watches {
+			if err := pub.PublishMsg(pctx, bus.ScoredMsg(w, r.id, r.data)); err != nil {
+				ok = false
+				break
 			}
+			s.m.Out.WithLabelValues(stageAnalyze).Inc()
+		}
+		if !ok {
+			break
+		}
+	}
+	if ok {
+		ok = pub.Flush(pctx) == nil
+	}
+	if !ok {
+		// Not acknowledged: redelivered, and the dedup window absorbs
+		// what was published twice.
+		s.log.Warn("publish_failed_batch_not_acked", "messages", len(msgs))
+		for i, m := range msgs {
+			if res[i].err == nil {
+				_ = m.NakWithDelay(5 * time.Second)
+			}
+		}
+		return
+	}
+	for i, m := range msgs {
+		if res[i].err != nil {
+			continue // terminated by the dead-letter
+		}
+		if err := m.Ack(); err != nil {
+			s.log.Warn("ack_failed", "error", err)
 		}
 	}
 }

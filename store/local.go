@@ -101,6 +101,14 @@ func StartLocal(ctx context.Context, dir, binary string, log *slog.Logger) (*Loc
 	return s, nil
 }
 
+// PID is the server's process id (0 when stopped).
+func (s *LocalServer) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Addr is the native-protocol address of the server.
 func (s *LocalServer) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.TCPPort)) }
 
