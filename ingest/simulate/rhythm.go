@@ -142,9 +142,10 @@ type crisisCurve struct {
 	halfLife time.Duration
 }
 
-// factor returns the multiplier at t: 1 before the onset; rising as
-// peak^smoothstep(x) over the ramp (slow start, viral middle, plateau);
-// then back towards 1 with the given half-life.
+// factor returns the multiplier at t: 1 before the onset; growing
+// exponentially as peak^(x/ramp) over the ramp, the way shares compound
+// when a post goes viral (×1.65 after 10 minutes of a 20-fold hour); then
+// back towards 1 with the given half-life.
 func (c *crisisCurve) factor(t time.Time) float64 {
 	if c == nil || t.Before(c.onset) {
 		return 1
@@ -152,7 +153,7 @@ func (c *crisisCurve) factor(t time.Time) float64 {
 	x := t.Sub(c.onset)
 	if x < c.ramp {
 		u := float64(x) / float64(c.ramp)
-		return math.Pow(c.peak, u*u*(3-2*u))
+		return math.Pow(c.peak, u)
 	}
 	return 1 + (c.peak-1)*math.Exp2(-float64(x-c.ramp)/float64(c.halfLife))
 }

@@ -161,7 +161,7 @@ func TestCrisisCurve(t *testing.T) {
 		at   time.Duration
 		want float64
 	}{
-		{-time.Minute, 1}, {0, 1}, {30 * time.Minute, math.Sqrt(20)}, {time.Hour, 20},
+		{-time.Minute, 1}, {0, 1}, {10 * time.Minute, math.Pow(20, 1.0/6)}, {30 * time.Minute, math.Sqrt(20)}, {time.Hour, 20},
 		{time.Hour + 90*time.Minute, 10.5}, {time.Hour + 15*time.Hour, 1 + 19.0/1024},
 	} {
 		if got := c.factor(monday.Add(tc.at)); math.Abs(got-tc.want) > 1e-9 {
