@@ -24,6 +24,7 @@ import (
 	"github.com/vigie-project/vigie/analysis"
 	"github.com/vigie-project/vigie/bus"
 	"github.com/vigie-project/vigie/config"
+	detectstage "github.com/vigie-project/vigie/detect/stage"
 	"github.com/vigie-project/vigie/ingest"
 	"github.com/vigie-project/vigie/ingest/watch"
 	"github.com/vigie-project/vigie/store"
@@ -120,7 +121,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.startBackground(ctx, a.watchLag)
 	// Writers first, collectors last, so nothing waits at start.
-	for _, role := range []string{config.RoleWrite, config.RoleAnalyze, config.RoleIngest} {
+	for _, role := range []string{config.RoleWrite, config.RoleDetect, config.RoleAnalyze, config.RoleIngest} {
 		if !a.Cfg.Has(role) {
 			continue
 		}
@@ -136,11 +137,34 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) roleFunc(role string) (func(context.Context) error, error) {
 	switch role {
 	case config.RoleWrite:
-		w, err := store.NewWriter(a.Bus, a.CH, a.Cfg.Writer, a.Log, a.Metrics, store.NewWriterMetrics(a.Reg))
+		wm := store.NewWriterMetrics(a.Reg)
+		w, err := store.NewWriter(a.Bus, a.CH, a.Cfg.Writer, a.Log, a.Metrics, wm)
 		if err != nil {
 			return nil, err
 		}
-		return w.Run, nil
+		cw, err := store.NewSinkWriter(store.CrisesSink, a.Bus, a.CH, a.Cfg.Writer, a.Log, a.Metrics, wm)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error {
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); _ = cw.Run(ctx) }()
+			err := w.Run(ctx)
+			wg.Wait()
+			return err
+		}, nil
+	case config.RoleDetect:
+		ids := make([]string, len(a.Cfg.Watches))
+		for i, w := range a.Cfg.Watches {
+			ids[i] = w.ID
+		}
+		d, err := detectstage.New(a.Bus, a.CH, a.Cfg.Detect, ids,
+			detectstage.Options{Log: a.Log, Registerer: a.Reg, Metrics: a.Metrics})
+		if err != nil {
+			return nil, err
+		}
+		return d.Run, nil
 	case config.RoleAnalyze:
 		fn, err := a.AnalysisFunc()
 		if err != nil {
@@ -257,7 +281,7 @@ func (a *App) Drain(ctx context.Context) error {
 // Shutdown stops the roles in order — collectors, analyzers, writers (which
 // flush what they hold) — then the HTTP server.
 func (a *App) Shutdown() {
-	for _, role := range []string{config.RoleIngest, config.RoleAnalyze, config.RoleWrite} {
+	for _, role := range []string{config.RoleIngest, config.RoleAnalyze, config.RoleDetect, config.RoleWrite} {
 		a.StopRole(role)
 	}
 	a.mu.Lock()

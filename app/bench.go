@@ -17,6 +17,14 @@ type BenchResult struct {
 	Rows           uint64 // mentions rows (one per mention and watch)
 	PublishSeconds float64
 	TotalSeconds   float64 // first publish to last mention stored
+	// CPU used during the run: vigie (publisher, embedded NATS, analyzer,
+	// writer) and the managed ClickHouse server (0 when external).
+	VigieCPU, ClickHouseCPU time.Duration
+}
+
+// CPUPerMention is the CPU the whole pipeline spent per mention.
+func (r BenchResult) CPUPerMention() time.Duration {
+	return (r.VigieCPU + r.ClickHouseCPU) / time.Duration(max(r.Mentions, 1))
 }
 
 // Rate is mentions per second from publish to stored row.
@@ -57,6 +65,12 @@ func (a *App) RunBench(ctx context.Context, ms []*mention.Mention, progress io.W
 	}
 	defer a.Shutdown()
 	pub := a.Bus.NewMentionPublisher()
+	chPID := 0
+	if a.Local != nil {
+		chPID = a.Local.PID()
+	}
+	cpu0 := cpuSelf()
+	ch0, _ := cpuOf(chPID)
 	start := time.Now()
 	for _, m := range ms {
 		if err := pub.Publish(ctx, m); err != nil {
@@ -75,6 +89,12 @@ func (a *App) RunBench(ctx context.Context, ms []*mention.Mention, progress io.W
 		}
 		if n >= uint64(len(ms)) {
 			r.TotalSeconds = time.Since(start).Seconds()
+			r.VigieCPU = cpuSelf() - cpu0
+			if chPID > 0 {
+				if ch1, err := cpuOf(chPID); err == nil {
+					r.ClickHouseCPU = ch1 - ch0
+				}
+			}
 			break
 		}
 		if progress != nil && time.Since(lastProgress) >= time.Second {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigie-project/vigie/analysis"
 	"github.com/vigie-project/vigie/bus"
+	detectstage "github.com/vigie-project/vigie/detect/stage"
 	"github.com/vigie-project/vigie/ingest/replay"
 	"github.com/vigie-project/vigie/ingest/simulate"
 	"github.com/vigie-project/vigie/ingest/watch"
@@ -31,6 +32,7 @@ type Config struct {
 	ClickHouse store.Config       `yaml:"clickhouse"`
 	Writer     store.WriterConfig `yaml:"writer"`
 	Analyzer   analysis.Config    `yaml:"analyzer"`
+	Detect     detectstage.Config `yaml:"detect"`
 	Watches    []watch.Spec       `yaml:"watches"`
 	Sources    Sources            `yaml:"sources"`
 }
@@ -60,10 +62,11 @@ const (
 	RoleIngest  = "ingest"
 	RoleAnalyze = "analyze"
 	RoleWrite   = "write"
+	RoleDetect  = "detect"
 )
 
 // AllRoles are the roles of a single-process deployment.
-var AllRoles = []string{RoleIngest, RoleAnalyze, RoleWrite}
+var AllRoles = []string{RoleIngest, RoleAnalyze, RoleWrite, RoleDetect}
 
 // SetDefaults fills what is not set, recursively.
 func (c *Config) SetDefaults() {
@@ -89,6 +92,7 @@ func (c *Config) SetDefaults() {
 	c.ClickHouse.SetDefaults()
 	c.Writer.SetDefaults()
 	c.Analyzer.SetDefaults()
+	c.Detect.SetDefaults()
 	if c.Sources.Simulate != nil {
 		c.Sources.Simulate.SetDefaults()
 	}
@@ -142,6 +146,7 @@ func (c *Config) Validate() error {
 	add("clickhouse", c.ClickHouse.Validate())
 	add("writer", c.Writer.Validate())
 	add("analyzer", c.Analyzer.Validate())
+	add("detect", c.Detect.Validate())
 	if _, err := watch.Compile(c.Watches); err != nil {
 		// Compile's errors already start with "watches[i]".
 		add("", err)

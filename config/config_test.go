@@ -32,7 +32,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.DataDir != "./data" || cfg.Writer.BatchSize != 10000 || cfg.NATS.DuplicateWindow.Minutes() < 2 ||
-		cfg.ClickHouse.Database != "vigie" || len(cfg.Roles) != 3 || cfg.HTTP.PublicURL != "http://127.0.0.1:8080" {
+		cfg.ClickHouse.Database != "vigie" || len(cfg.Roles) != len(config.AllRoles) || cfg.HTTP.PublicURL != "http://127.0.0.1:8080" {
 		t.Fatalf("defaults not applied: %+v", cfg)
 	}
 }

@@ -54,12 +54,40 @@ func (c *WriterConfig) Validate() error {
 	return nil
 }
 
-// Writer is the stage that stores scored mentions: it consumes SCORED,
-// batches by size or time, inserts with PrepareBatch and an explicit column
-// list, and acknowledges the messages only once the insert succeeded. While
-// ClickHouse is down it retries the same batch with backoff and leaves the
-// backlog in the stream; MaxAckPending bounds what is in flight.
+// Sink says what a Writer stores: which messages, into which table.
+type Sink struct {
+	Name    string   // stage name in metrics and logs
+	Stream  string   // stream to consume
+	Durable string   // durable consumer
+	Filter  []string // subjects (none: the whole stream)
+	Insert  string   // INSERT INTO t (columns…)
+	// Row turns a message into the table's row; an error dead-letters it.
+	Row func(msg jetstream.Msg, storedAt time.Time) ([]any, error)
+}
+
+// MentionsSink stores scored mentions, one row per mention and watch.
+var MentionsSink = Sink{
+	Name: "write", Stream: bus.StreamScored, Durable: bus.ConsumerWrite, Insert: MentionsInsert,
+	Row: func(msg jetstream.Msg, now time.Time) ([]any, error) {
+		m, err := mention.Unmarshal(msg.Data())
+		if err == nil && (m.ID == "" || m.CreatedAt.IsZero()) {
+			err = errors.New("mention without id or created_at")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return Row(m, bus.WatchOf(msg.Subject()), now), nil
+	},
+}
+
+// Writer is a stage that stores messages in ClickHouse: it consumes its
+// sink's stream, batches by size or time, inserts with PrepareBatch and an
+// explicit column list, and acknowledges the messages only once the insert
+// succeeded. While ClickHouse is down it retries the same batch with
+// backoff and leaves the backlog in the stream; MaxAckPending bounds what
+// is in flight.
 type Writer struct {
+	sink    Sink
 	b       *bus.Bus
 	conn    driver.Conn
 	cfg     WriterConfig
@@ -96,8 +124,13 @@ func NewWriterMetrics(reg prometheus.Registerer) *WriterMetrics {
 	return wm
 }
 
-// NewWriter returns the writer stage. wm may be nil.
+// NewWriter returns the writer stage of scored mentions. wm may be nil.
 func NewWriter(b *bus.Bus, conn driver.Conn, cfg WriterConfig, log *slog.Logger, m *bus.Metrics, wm *WriterMetrics) (*Writer, error) {
+	return NewSinkWriter(MentionsSink, b, conn, cfg, log, m, wm)
+}
+
+// NewSinkWriter returns a writer of sink. wm may be nil.
+func NewSinkWriter(sink Sink, b *bus.Bus, conn driver.Conn, cfg WriterConfig, log *slog.Logger, m *bus.Metrics, wm *WriterMetrics) (*Writer, error) {
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("writer: %w", err)
@@ -108,16 +141,14 @@ func NewWriter(b *bus.Bus, conn driver.Conn, cfg WriterConfig, log *slog.Logger,
 	if wm == nil {
 		wm = NewWriterMetrics(nil)
 	}
-	return &Writer{b: b, conn: conn, cfg: cfg, log: logOrDiscard(log).With("component", "writer"), m: m,
+	return &Writer{sink: sink, b: b, conn: conn, cfg: cfg, log: logOrDiscard(log).With("component", sink.Name), m: m,
 		batchH: wm.BatchRows, insertH: wm.InsertSeconds}, nil
 }
-
-const stageWrite = "write"
 
 // Run consumes until ctx is cancelled, then inserts what it holds with a
 // fresh bounded context and returns.
 func (w *Writer) Run(ctx context.Context) error {
-	cons, err := w.b.Consumer(ctx, bus.StreamScored, bus.ConsumerWrite)
+	cons, err := w.b.Consumer(ctx, w.sink.Stream, w.sink.Durable, w.sink.Filter...)
 	if err != nil {
 		return err
 	}
@@ -144,7 +175,7 @@ func (w *Writer) Run(ctx context.Context) error {
 				w.log.Warn("ack_failed", "error", err)
 			}
 		}
-		w.m.Out.WithLabelValues(stageWrite).Add(float64(len(msgs)))
+		w.m.Out.WithLabelValues(w.sink.Name).Add(float64(len(msgs)))
 		msgs, rows, deadline = msgs[:0], rows[:0], time.Time{}
 		return nil
 	}
@@ -170,17 +201,14 @@ func (w *Writer) Run(ctx context.Context) error {
 		}
 		now := time.Now().UTC()
 		for _, msg := range got {
-			w.m.In.WithLabelValues(stageWrite).Inc()
-			m, err := mention.Unmarshal(msg.Data())
-			if err == nil && (m.ID == "" || m.CreatedAt.IsZero()) {
-				err = errors.New("mention without id or created_at")
-			}
+			w.m.In.WithLabelValues(w.sink.Name).Inc()
+			row, err := w.sink.Row(msg, now)
 			if err != nil {
 				w.reject(ctx, msg, err)
 				continue
 			}
 			msgs = append(msgs, msg)
-			rows = append(rows, Row(m, bus.WatchOf(msg.Subject()), now))
+			rows = append(rows, row)
 		}
 		if len(msgs) > 0 && deadline.IsZero() {
 			deadline = time.Now().Add(w.cfg.BatchWait)
@@ -197,9 +225,9 @@ func (w *Writer) Run(ctx context.Context) error {
 }
 
 func (w *Writer) reject(ctx context.Context, msg jetstream.Msg, err error) {
-	w.m.Rejected.WithLabelValues(stageWrite, "decode").Inc()
+	w.m.Rejected.WithLabelValues(w.sink.Name, "decode").Inc()
 	w.log.Error("message_rejected", "subject", msg.Subject(), "error", err)
-	if derr := w.b.Dead(ctx, stageWrite, msg, err); derr != nil {
+	if derr := w.b.Dead(ctx, w.sink.Name, msg, err); derr != nil {
 		w.log.Error("dead_letter_failed", "error", derr)
 	}
 }
@@ -214,7 +242,7 @@ func (w *Writer) insertRetrying(ctx context.Context, msgs []jetstream.Msg, rows 
 		// An attempt runs to its end even when the stage is stopping: the
 		// rows are then stored and acknowledged rather than sent again.
 		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.FlushTimeout)
-		err := Insert(ictx, w.conn, MentionsInsert, rows)
+		err := Insert(ictx, w.conn, w.sink.Insert, rows)
 		cancel()
 		if err == nil {
 			w.insertH.Observe(time.Since(start).Seconds())
@@ -224,7 +252,7 @@ func (w *Writer) insertRetrying(ctx context.Context, msgs []jetstream.Msg, rows 
 			}
 			return nil
 		}
-		w.m.Retries.WithLabelValues(stageWrite).Inc()
+		w.m.Retries.WithLabelValues(w.sink.Name).Inc()
 		w.log.Warn("insert_failed", "attempt", attempt, "rows", len(rows), "retry_in", backoff, "error", err)
 		for _, m := range msgs {
 			_ = m.InProgress()

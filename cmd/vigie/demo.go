@@ -155,6 +155,9 @@ func benchCmd() *cobra.Command {
 			}
 			fmt.Fprintf(out, "publish: %d mentions in %.2fs (%.0f/s)\n", r.Mentions, r.PublishSeconds, float64(r.Mentions)/r.PublishSeconds)
 			fmt.Fprintf(out, "end to end: %d mentions (%d rows) stored in %.2fs\n", r.Mentions, r.Rows, r.TotalSeconds)
+			fmt.Fprintf(out, "CPU: vigie %.2fs + ClickHouse %.2fs = %.1f us per mention (at most %.0f mentions/s on 2 dedicated cores)\n",
+				r.VigieCPU.Seconds(), r.ClickHouseCPU.Seconds(), float64(r.CPUPerMention().Nanoseconds())/1e3,
+				2/r.CPUPerMention().Seconds())
 			fmt.Fprintf(out, "bench: mentions=%d seconds=%.2f rate=%.0f mentions/s analyzer=%s\n", r.Mentions, r.TotalSeconds, r.Rate(), mode)
 			return nil
 		},
