@@ -107,7 +107,10 @@ type Options struct {
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
 	Metrics    *bus.Metrics
-	Now        func() time.Time
+	// Now is the wall clock that caps the watermark and closes idle
+	// minutes; nil means time.Now. Snapshot and idle timers always run on
+	// the real clock.
+	Now func() time.Time
 }
 
 // Stage is the detect role.
@@ -204,8 +207,8 @@ func (s *Stage) Run(ctx context.Context) error {
 	}
 	var (
 		held     []jetstream.Msg
-		lastSave = s.now()
-		lastMsg  = s.now()
+		lastSave = time.Now()
+		lastMsg  = time.Now()
 	)
 	save := func(ctx context.Context) error {
 		snap, err := s.eng.Snapshot()
@@ -218,7 +221,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		for _, m := range held {
 			_ = m.Ack()
 		}
-		held, lastSave = held[:0], s.now()
+		held, lastSave = held[:0], time.Now()
 		return nil
 	}
 	for ctx.Err() == nil {
@@ -227,7 +230,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			s.log.Warn("fetch_failed", "error", err)
 			continue
 		}
-		now := s.now()
+		now, tick := s.now(), time.Now()
 		for _, msg := range msgs {
 			s.m.In.WithLabelValues(stageName).Inc()
 			m, err := mention.Unmarshal(msg.Data())
@@ -249,12 +252,12 @@ func (s *Stage) Run(ctx context.Context) error {
 			held = append(held, msg)
 		}
 		if len(msgs) > 0 {
-			lastMsg = now
-		} else if now.Sub(lastMsg) >= s.cfg.IdleAdvance && now.After(s.eng.Watermark()) {
+			lastMsg = tick
+		} else if tick.Sub(lastMsg) >= s.cfg.IdleAdvance && now.After(s.eng.Watermark()) {
 			s.publish(ctx, s.eng.Advance(now))
 		}
-		if len(held) >= s.cfg.SnapshotEvery || (len(held) > 0 && now.Sub(lastSave) >= s.cfg.SnapshotInterval) ||
-			(len(held) == 0 && now.Sub(lastSave) >= 12*s.cfg.SnapshotInterval) {
+		if len(held) >= s.cfg.SnapshotEvery || (len(held) > 0 && tick.Sub(lastSave) >= s.cfg.SnapshotInterval) ||
+			(len(held) == 0 && tick.Sub(lastSave) >= 12*s.cfg.SnapshotInterval) {
 			if err := save(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("snapshot_failed", "error", err, "note", "mentions stay unacknowledged and are redelivered")
 			}
