@@ -23,6 +23,9 @@ func (e *Engine) apply(idx int32, text string, s *scratch, dst []mention.Charter
 		s.found = r.validator.find(text, s.found[:0])
 		for _, m := range s.found {
 			ms = append(ms, s.hitAt(m.Start, m.End))
+			if len(ms) >= maxMatches {
+				break
+			}
 		}
 	case len(r.regexes) > 0:
 		if r.hasPrefilter && !hasEvent(s.events, refPrefilter, idx) || !r.conditionsMayHold(idx, s.events) {
@@ -48,6 +51,9 @@ func (e *Engine) apply(idx int32, text string, s *scratch, dst []mention.Charter
 				continue
 			}
 			ms = append(ms, s.hitWords(ev.first, ev.last))
+			if len(ms) >= maxMatches {
+				break // a flag shows maxSpans spans; more only cost time
+			}
 		}
 		if len(ms) > 0 && !r.conditionsMayHold(idx, s.events) {
 			ms = ms[:0]
@@ -71,6 +77,10 @@ func (e *Engine) apply(idx int32, text string, s *scratch, dst []mention.Charter
 	}
 	return append(dst, r.flag(text, ms))
 }
+
+// maxMatches bounds the matches a rule collects in one text (with
+// requires.within, some may still be dropped, so keep more than maxSpans).
+const maxMatches = 4 * maxSpans
 
 // conditionsMayHold checks the conditions that do not depend on where the
 // rule matches: nothing of requires.none or requires.none_lists occurs, and

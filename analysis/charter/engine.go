@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/vigie-project/vigie/mention"
 )
@@ -348,6 +349,7 @@ func (e *Engine) Check(text, lang string, dst []mention.CharterFlag) []mention.C
 	if text == "" || len(e.rules) == 0 {
 		return dst
 	}
+	text = checkedPart(text)
 	s := e.pool.Get().(*scratch)
 	defer e.release(s)
 	s.stats = textStats{}
@@ -363,6 +365,24 @@ func (e *Engine) Check(text, lang string, dst []mention.CharterFlag) []mention.C
 		}
 	}
 	return dst
+}
+
+// MaxCheckBytes is how much of a text the rules read: a post is far
+// shorter, and a long article's problem shows in its first pages. It keeps
+// the cost of a pathological text (100 KB of one flagged word) bounded.
+const MaxCheckBytes = 20 << 10
+
+// checkedPart is the first MaxCheckBytes of text, cut at a rune boundary,
+// so that spans stay byte offsets into the original text.
+func checkedPart(text string) string {
+	if len(text) <= MaxCheckBytes {
+		return text
+	}
+	cut := MaxCheckBytes
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut]
 }
 
 func (e *Engine) release(s *scratch) {
