@@ -2,10 +2,7 @@
 // shares, with its validation and its JSON wire encoding.
 package mention
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Sentiment labels.
 const (
@@ -111,14 +108,16 @@ func (m *Mention) Reach() int64 {
 	return m.Author.Followers
 }
 
-// Marshal encodes m for the bus.
-func Marshal(m *Mention) ([]byte, error) { return json.Marshal(m) }
-
-// Unmarshal decodes a mention from the bus. It does not validate.
-func Unmarshal(data []byte) (*Mention, error) {
-	m := new(Mention)
-	if err := json.Unmarshal(data, m); err != nil {
+// Marshal encodes m for the bus, as json.Marshal would (see AppendJSON).
+func Marshal(m *Mention) ([]byte, error) {
+	b, err := AppendJSON(make([]byte, 0, encodedSizeHint(m)), m)
+	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return b, nil
 }
+
+// Unmarshal decodes a mention from the bus, as json.Unmarshal would (see
+// codec.go). It does not validate. The mention's strings share one copy of
+// data, so keeping any of them keeps the whole copy in memory.
+func Unmarshal(data []byte) (*Mention, error) { return decode(data) }
