@@ -26,7 +26,9 @@ import (
 	"github.com/vigie-project/vigie/config"
 	detectstage "github.com/vigie-project/vigie/detect/stage"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/roster"
 	"github.com/vigie-project/vigie/ingest/watch"
+	"github.com/vigie-project/vigie/mention"
 	"github.com/vigie-project/vigie/store"
 )
 
@@ -45,11 +47,20 @@ type App struct {
 	// the configuration, and callers may add their own before Start.
 	Sources []ingest.Source
 
+	// Roster is the employee roster in force (nil without employees:).
+	Roster *roster.Watcher
+
+	routes   []route // extra HTTP handlers (webhook ingestion, alert acks)
 	httpSrv  *http.Server
 	httpAddr string
 	mu       sync.Mutex
 	roles    map[string]*running
 	bg       []*running
+}
+
+type route struct {
+	pattern string
+	handler http.Handler
 }
 
 type running struct {
@@ -97,7 +108,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, er
 	if n > 0 {
 		log.Info("migrations_applied", "count", n)
 	}
-	if a.Sources, err = buildSources(cfg, log, a.Metrics); err != nil {
+	if cfg.Employees != nil {
+		if a.Roster, err = roster.NewWatcher(*cfg.Employees, roster.WithLogger(log), roster.WithRegisterer(a.Reg)); err != nil {
+			return nil, fmt.Errorf("employees: %w", err)
+		}
+	}
+	if a.Sources, err = a.buildSources(ctx); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -120,6 +136,9 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.startBackground(ctx, a.watchLag)
+	if a.Roster != nil {
+		a.startBackground(ctx, func(ctx context.Context) { _ = a.Roster.Run(ctx) })
+	}
 	// Writers first, collectors last, so nothing waits at start.
 	for _, role := range []string{config.RoleWrite, config.RoleDetect, config.RoleAnalyze, config.RoleIngest} {
 		if !a.Cfg.Has(role) {
@@ -183,16 +202,26 @@ func (a *App) roleFunc(role string) (func(context.Context) error, error) {
 
 // AnalysisFunc builds the analysis the configuration asks for.
 func (a *App) AnalysisFunc() (analysis.Func, error) {
-	return NewAnalysisFunc(a.Cfg, a.Watches)
+	return NewAnalysisFunc(a.Cfg, a.Watches, a.Roster)
 }
 
+// rosterOf adapts the roster watcher to the analyzer: the roster in force
+// at each mention, so a reload applies at once.
+type rosterOf struct{ w *roster.Watcher }
+
+func (r rosterOf) Apply(m *mention.Mention) { roster.Apply(r.w.Roster(), m) }
+
 // NewAnalysisFunc builds the configured analysis without an App (for
-// `vigie score`).
-func NewAnalysisFunc(cfg *config.Config, w *watch.Matcher) (analysis.Func, error) {
+// `vigie score`); rw may be nil.
+func NewAnalysisFunc(cfg *config.Config, w *watch.Matcher, rw *roster.Watcher) (analysis.Func, error) {
 	if cfg.Analyzer.Mode == analysis.ModePassThrough {
 		return analysis.PassThrough(w), nil
 	}
-	an, err := analysis.NewAnalyzer(w, cfg.Analyzer.Entities, cfg.Analyzer.Charter, nil)
+	var rf func() analysis.Roster
+	if rw != nil {
+		rf = func() analysis.Roster { return rosterOf{rw} }
+	}
+	an, err := analysis.NewAnalyzer(w, cfg.Analyzer.Entities, cfg.Analyzer.Charter, rf)
 	if err != nil {
 		return nil, err
 	}
@@ -327,6 +356,9 @@ func (a *App) startHTTP() error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{Registry: a.Reg}))
 	mux.HandleFunc("GET /healthz", a.healthz)
+	for _, r := range a.routes {
+		mux.Handle(r.pattern, r.handler)
+	}
 	ln, err := net.Listen("tcp", a.Cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)

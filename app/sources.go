@@ -2,18 +2,84 @@ package app
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/vigie-project/vigie/bus"
-	"github.com/vigie-project/vigie/config"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/bluesky"
+	"github.com/vigie-project/vigie/ingest/mastodon"
+	"github.com/vigie-project/vigie/ingest/reddit"
 	"github.com/vigie-project/vigie/ingest/replay"
+	"github.com/vigie-project/vigie/ingest/rss"
 	"github.com/vigie-project/vigie/ingest/simulate"
+	"github.com/vigie-project/vigie/ingest/twitter"
+	"github.com/vigie-project/vigie/ingest/webhook"
+	"github.com/vigie-project/vigie/ingest/xapi"
 	"github.com/vigie-project/vigie/mention"
 )
 
-func buildSources(cfg *config.Config, log *slog.Logger, m *bus.Metrics) ([]ingest.Source, error) {
+func (a *App) buildSources(ctx context.Context) ([]ingest.Source, error) {
+	cfg, log, m := a.Cfg, a.Log, a.Metrics
 	var out []ingest.Source
+	cp, err := a.Bus.NewKVStore(ctx, bus.BucketCheckpoints)
+	if err != nil {
+		return nil, err
+	}
+	deps := ingest.Deps{
+		Log:         log,
+		Checkpoints: cp,
+		Gaps:        a.Bus.NewGapReporter(log, a.Reg),
+		HTTP:        &http.Client{Timeout: 60 * time.Second},
+		Watches:     a.Watches,
+		Registerer:  a.Reg,
+	}
+	add := func(s ingest.Source, err error) error {
+		if err != nil {
+			return err
+		}
+		out = append(out, s)
+		return nil
+	}
+	if c := cfg.Sources.Mastodon; c != nil {
+		if err := add(mastodon.New(*c, deps)); err != nil {
+			return nil, fmt.Errorf("sources.mastodon: %w", err)
+		}
+	}
+	if c := cfg.Sources.Bluesky; c != nil {
+		if err := add(bluesky.New(*c, deps)); err != nil {
+			return nil, fmt.Errorf("sources.bluesky: %w", err)
+		}
+	}
+	if c := cfg.Sources.Reddit; c != nil {
+		if err := add(reddit.New(*c, deps)); err != nil {
+			return nil, fmt.Errorf("sources.reddit: %w", err)
+		}
+	}
+	if c := cfg.Sources.Twitter; c != nil {
+		if err := add(twitter.New(*c, deps)); err != nil {
+			return nil, fmt.Errorf("sources.twitter: %w", err)
+		}
+	}
+	if c := cfg.Sources.X; c != nil {
+		if err := add(xapi.New(*c, deps)); err != nil {
+			return nil, fmt.Errorf("sources.x: %w", err)
+		}
+	}
+	if c := cfg.Sources.RSS; c != nil {
+		if err := add(rss.New(*c, deps)); err != nil {
+			return nil, fmt.Errorf("sources.rss: %w", err)
+		}
+	}
+	if c := cfg.Sources.Webhook; c != nil {
+		w, err := webhook.New(*c, deps)
+		if err != nil {
+			return nil, fmt.Errorf("sources.webhook: %w", err)
+		}
+		out = append(out, w)
+		a.routes = append(a.routes, route{"POST " + webhook.Path, w.Handler()})
+	}
 	if c := cfg.Sources.Simulate; c != nil {
 		s, err := simulate.New(*c, log)
 		if err != nil {

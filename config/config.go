@@ -13,9 +13,17 @@ import (
 	"github.com/vigie-project/vigie/analysis"
 	"github.com/vigie-project/vigie/bus"
 	detectstage "github.com/vigie-project/vigie/detect/stage"
+	"github.com/vigie-project/vigie/ingest/bluesky"
+	"github.com/vigie-project/vigie/ingest/mastodon"
+	"github.com/vigie-project/vigie/ingest/reddit"
 	"github.com/vigie-project/vigie/ingest/replay"
+	"github.com/vigie-project/vigie/ingest/roster"
+	"github.com/vigie-project/vigie/ingest/rss"
 	"github.com/vigie-project/vigie/ingest/simulate"
+	"github.com/vigie-project/vigie/ingest/twitter"
 	"github.com/vigie-project/vigie/ingest/watch"
+	"github.com/vigie-project/vigie/ingest/webhook"
+	"github.com/vigie-project/vigie/ingest/xapi"
 	"github.com/vigie-project/vigie/store"
 )
 
@@ -34,7 +42,10 @@ type Config struct {
 	Analyzer   analysis.Config    `yaml:"analyzer"`
 	Detect     detectstage.Config `yaml:"detect"`
 	Watches    []watch.Spec       `yaml:"watches"`
-	Sources    Sources            `yaml:"sources"`
+	// Employees is the employee roster (CSV or YAML), reloaded when it
+	// changes; nil: no employee matching.
+	Employees *roster.Config `yaml:"employees"`
+	Sources   Sources        `yaml:"sources"`
 }
 
 // LogConfig sets the log output.
@@ -55,7 +66,57 @@ type HTTPConfig struct {
 type Sources struct {
 	Simulate *simulate.Config `yaml:"simulate"`
 	Replay   *replay.Config   `yaml:"replay"`
+	Mastodon *mastodon.Config `yaml:"mastodon"`
+	Bluesky  *bluesky.Config  `yaml:"bluesky"`
+	Reddit   *reddit.Config   `yaml:"reddit"`
+	Twitter  *twitter.Config  `yaml:"twitter"` // API v1.1 (or compatible endpoints)
+	X        *xapi.Config     `yaml:"x"`       // X API v2
+	RSS      *rss.Config      `yaml:"rss"`
+	Webhook  *webhook.Config  `yaml:"webhook"` // POST /ingest/v1/mentions
 }
+
+// each calls fn with the name and the config (as SetDefaults/Validate)
+// of every source that is on.
+func (s *Sources) each(fn func(name string, c sourceConfig)) {
+	if s.Simulate != nil {
+		fn("simulate", s.Simulate)
+	}
+	if s.Replay != nil {
+		fn("replay", replayConfig{s.Replay})
+	}
+	if s.Mastodon != nil {
+		fn("mastodon", s.Mastodon)
+	}
+	if s.Bluesky != nil {
+		fn("bluesky", s.Bluesky)
+	}
+	if s.Reddit != nil {
+		fn("reddit", s.Reddit)
+	}
+	if s.Twitter != nil {
+		fn("twitter", s.Twitter)
+	}
+	if s.X != nil {
+		fn("x", s.X)
+	}
+	if s.RSS != nil {
+		fn("rss", s.RSS)
+	}
+	if s.Webhook != nil {
+		fn("webhook", s.Webhook)
+	}
+}
+
+type sourceConfig interface {
+	SetDefaults()
+	Validate() error
+}
+
+// replayConfig adapts replay.Config, which has no defaults.
+type replayConfig struct{ c *replay.Config }
+
+func (r replayConfig) SetDefaults()    {}
+func (r replayConfig) Validate() error { return r.c.Validate() }
 
 // Role names.
 const (
@@ -93,8 +154,9 @@ func (c *Config) SetDefaults() {
 	c.Writer.SetDefaults()
 	c.Analyzer.SetDefaults()
 	c.Detect.SetDefaults()
-	if c.Sources.Simulate != nil {
-		c.Sources.Simulate.SetDefaults()
+	c.Sources.each(func(_ string, sc sourceConfig) { sc.SetDefaults() })
+	if c.Employees != nil {
+		c.Employees.SetDefaults()
 	}
 }
 
@@ -156,11 +218,9 @@ func (c *Config) Validate() error {
 			add("", fmt.Errorf("watches[%d].id: must not start with '_' (reserved)", i))
 		}
 	}
-	if s := c.Sources.Simulate; s != nil {
-		add("sources.simulate", s.Validate())
-	}
-	if r := c.Sources.Replay; r != nil {
-		add("sources.replay", r.Validate())
+	c.Sources.each(func(name string, sc sourceConfig) { add("sources."+name, sc.Validate()) })
+	if c.Employees != nil {
+		add("employees", c.Employees.Validate())
 	}
 	return errors.Join(errs...)
 }

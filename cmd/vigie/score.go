@@ -56,7 +56,7 @@ func scoreCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fn, err := app.NewAnalysisFunc(cfg, w)
+			fn, err := app.NewAnalysisFunc(cfg, w, nil)
 			if err != nil {
 				return err
 			}
