@@ -465,6 +465,9 @@ func mergeResolution(last, n *Notification) *Notification {
 	if r.Lang == "" {
 		r.Lang = last.Lang
 	}
+	// A drill stays a drill to its end: a resolution that leaves the flag
+	// out must not announce a real crisis as over.
+	r.Drill = r.Drill || last.Drill
 	return r
 }
 

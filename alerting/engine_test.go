@@ -383,3 +383,21 @@ func TestNewEngineChecksReceivers(t *testing.T) {
 		t.Fatal("NewEngine accepted a nil clock")
 	}
 }
+
+// A resolution that leaves the drill flag out (a detector may send only
+// the key and the end time) still ends a drill, marked as such.
+func TestEngineResolutionKeepsDrill(t *testing.T) {
+	e, clock := newTestEngine(t, enginePolicy, engineReceivers)
+	open := crisis("drill-1", StatusOpen, 4, 800, clock.Now())
+	open.Drill = true
+	mustHandle(t, e, open)
+	ds := mustHandle(t, e, &Notification{Key: "drill-1", Kind: KindCrisis, Status: StatusResolved, Severity: 4, At: clock.Now()})
+	if len(ds) == 0 {
+		t.Fatal("no resolution delivered")
+	}
+	for _, d := range ds {
+		if !d.Notification.Drill {
+			t.Errorf("%s: resolution of a drill not marked as a drill", d.Receiver)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	alertstage "github.com/vigie-project/vigie/alerting/stage"
 	"github.com/vigie-project/vigie/analysis"
 	"github.com/vigie-project/vigie/bus"
 	"github.com/vigie-project/vigie/config"
@@ -51,6 +52,7 @@ type App struct {
 	Roster *roster.Watcher
 
 	routes   []route // extra HTTP handlers (webhook ingestion, alert acks)
+	alerts   *alertstage.Stage
 	httpSrv  *http.Server
 	httpAddr string
 	mu       sync.Mutex
@@ -132,6 +134,9 @@ func (a *App) HTTPAddr() string { return a.httpAddr }
 
 // Start runs the HTTP server and the configured roles in the background.
 func (a *App) Start(ctx context.Context) error {
+	if err := a.prepareAlerting(); err != nil {
+		return err
+	}
 	if err := a.startHTTP(); err != nil {
 		return err
 	}
@@ -140,7 +145,7 @@ func (a *App) Start(ctx context.Context) error {
 		a.startBackground(ctx, func(ctx context.Context) { _ = a.Roster.Run(ctx) })
 	}
 	// Writers first, collectors last, so nothing waits at start.
-	for _, role := range []string{config.RoleWrite, config.RoleDetect, config.RoleAnalyze, config.RoleIngest} {
+	for _, role := range []string{config.RoleWrite, config.RoleAlert, config.RoleDetect, config.RoleAnalyze, config.RoleIngest} {
 		if !a.Cfg.Has(role) {
 			continue
 		}
@@ -196,6 +201,15 @@ func (a *App) roleFunc(role string) (func(context.Context) error, error) {
 		return s.Run, nil
 	case config.RoleIngest:
 		return a.runSources, nil
+	case config.RoleAlert:
+		if a.alerts == nil {
+			return func(ctx context.Context) error {
+				a.Log.Info("alert_role_idle", "reason", "no alerting section in the configuration")
+				<-ctx.Done()
+				return nil
+			}, nil
+		}
+		return a.alerts.Run, nil
 	}
 	return nil, fmt.Errorf("unknown role %q", role)
 }
@@ -273,6 +287,31 @@ func (a *App) startBackground(ctx context.Context, fn func(context.Context)) *ru
 	return r
 }
 
+// prepareAlerting builds the alert stage when this process runs the
+// alert role, and mounts the alerts API: served by the stage here, or
+// forwarded over NATS to the process that runs it.
+func (a *App) prepareAlerting() error {
+	var h http.Handler
+	if a.Cfg.Has(config.RoleAlert) && a.Cfg.Alerting != nil {
+		names := map[string]string{}
+		for _, w := range a.Cfg.Watches {
+			names[w.ID] = w.Name
+		}
+		s, err := alertstage.New(a.Bus, a.CH, *a.Cfg.Alerting, alertstage.Options{
+			Log: a.Log, Registerer: a.Reg, PublicURL: a.Cfg.HTTP.PublicURL, Metrics: a.Metrics,
+			WatchName: func(id string) string { return names[id] },
+		})
+		if err != nil {
+			return fmt.Errorf("alerting: %w", err)
+		}
+		a.alerts, h = s, s.Handler()
+	} else {
+		h = alertstage.RemoteHandler(a.Bus, a.Log)
+	}
+	a.routes = append(a.routes, route{"/api/v1/alerts", h}, route{"/api/v1/alerts/", h})
+	return nil
+}
+
 // StopRole stops one role and waits until it has finished.
 func (a *App) StopRole(role string) {
 	a.mu.Lock()
@@ -310,7 +349,7 @@ func (a *App) Drain(ctx context.Context) error {
 // Shutdown stops the roles in order — collectors, analyzers, writers (which
 // flush what they hold) — then the HTTP server.
 func (a *App) Shutdown() {
-	for _, role := range []string{config.RoleIngest, config.RoleAnalyze, config.RoleDetect, config.RoleWrite} {
+	for _, role := range []string{config.RoleIngest, config.RoleAnalyze, config.RoleDetect, config.RoleAlert, config.RoleWrite} {
 		a.StopRole(role)
 	}
 	a.mu.Lock()
@@ -400,7 +439,8 @@ func (a *App) watchLag(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
-		for _, c := range [][2]string{{bus.StreamMentions, bus.ConsumerAnalyze}, {bus.StreamScored, bus.ConsumerWrite}} {
+		for _, c := range [][2]string{{bus.StreamMentions, bus.ConsumerAnalyze}, {bus.StreamScored, bus.ConsumerWrite},
+			{bus.StreamScored, bus.ConsumerDetect}, {bus.StreamEvents, bus.ConsumerAlert}} {
 			if n, err := a.Bus.Pending(ctx, c[0], c[1]); err == nil {
 				a.Metrics.Pending.WithLabelValues(c[1]).Set(float64(n))
 			}

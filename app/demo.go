@@ -54,6 +54,7 @@ func (a *App) RunDemo(ctx context.Context, o DemoOptions) (Counts, error) {
 	if o.Every <= 0 {
 		o.Every = 5 * time.Second
 	}
+	a.routes = append(a.routes, route{"POST " + InboxPath, a.demoInbox(o.Out)})
 	if err := a.Start(ctx); err != nil {
 		a.Shutdown()
 		return Counts{}, err

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	alertstage "github.com/vigie-project/vigie/alerting/stage"
 	"github.com/vigie-project/vigie/analysis"
 	"github.com/vigie-project/vigie/bus"
 	detectstage "github.com/vigie-project/vigie/detect/stage"
@@ -41,6 +42,9 @@ type Config struct {
 	Writer     store.WriterConfig `yaml:"writer"`
 	Analyzer   analysis.Config    `yaml:"analyzer"`
 	Detect     detectstage.Config `yaml:"detect"`
+	// Alerting routes crisis, charter and gap events to people; nil: the
+	// alert role has nothing to do.
+	Alerting *alertstage.Config `yaml:"alerting"`
 	Watches    []watch.Spec       `yaml:"watches"`
 	// Employees is the employee roster (CSV or YAML), reloaded when it
 	// changes; nil: no employee matching.
@@ -124,10 +128,11 @@ const (
 	RoleAnalyze = "analyze"
 	RoleWrite   = "write"
 	RoleDetect  = "detect"
+	RoleAlert   = "alert"
 )
 
 // AllRoles are the roles of a single-process deployment.
-var AllRoles = []string{RoleIngest, RoleAnalyze, RoleWrite, RoleDetect}
+var AllRoles = []string{RoleIngest, RoleAnalyze, RoleWrite, RoleDetect, RoleAlert}
 
 // SetDefaults fills what is not set, recursively.
 func (c *Config) SetDefaults() {
@@ -157,6 +162,9 @@ func (c *Config) SetDefaults() {
 	c.Sources.each(func(_ string, sc sourceConfig) { sc.SetDefaults() })
 	if c.Employees != nil {
 		c.Employees.SetDefaults()
+	}
+	if c.Alerting != nil {
+		c.Alerting.SetDefaults()
 	}
 }
 
@@ -221,6 +229,9 @@ func (c *Config) Validate() error {
 	c.Sources.each(func(name string, sc sourceConfig) { add("sources."+name, sc.Validate()) })
 	if c.Employees != nil {
 		add("employees", c.Employees.Validate())
+	}
+	if c.Alerting != nil {
+		add("alerting", c.Alerting.Validate())
 	}
 	return errors.Join(errs...)
 }

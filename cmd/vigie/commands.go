@@ -23,7 +23,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringP("config", "c", "vigie.yaml", "configuration file")
-	root.AddCommand(serveCmd(), demoCmd(), migrateCmd(), configCmd(), benchCmd(), scoreCmd(), detectCmd())
+	root.AddCommand(serveCmd(), demoCmd(), migrateCmd(), configCmd(), benchCmd(), scoreCmd(), detectCmd(), alertCmd(), drillCmd())
 	return root
 }
 
