@@ -45,7 +45,7 @@ type Config struct {
 	// Alerting routes crisis, charter and gap events to people; nil: the
 	// alert role has nothing to do.
 	Alerting *alertstage.Config `yaml:"alerting"`
-	Watches    []watch.Spec       `yaml:"watches"`
+	Watches  []watch.Spec       `yaml:"watches"`
 	// Employees is the employee roster (CSV or YAML), reloaded when it
 	// changes; nil: no employee matching.
 	Employees *roster.Config `yaml:"employees"`
