@@ -72,12 +72,13 @@ type running struct {
 
 // Open connects to (or starts) NATS and ClickHouse, applies migrations and
 // builds the configured sources. Close undoes it.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err error) {
-	a = &App{Cfg: cfg, Log: log, Reg: prometheus.NewRegistry(), roles: map[string]*running{}}
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err error) {
+	a := &App{Cfg: cfg, Log: log, Reg: prometheus.NewRegistry(), roles: map[string]*running{}}
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Metrics = bus.NewMetrics(a.Reg)
 	defer func() {
 		if err != nil {
+			// Stop what was started: the embedded NATS, the managed ClickHouse.
 			a.Close()
 		}
 	}()
