@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/vigie-project/vigie/bus"
 	"github.com/vigie-project/vigie/ingest/simulate"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -98,7 +99,9 @@ func (a *App) RunBench(ctx context.Context, ms []*mention.Mention, progress io.W
 			break
 		}
 		if progress != nil && time.Since(lastProgress) >= time.Second {
-			fmt.Fprintf(progress, "stored %d / %d\n", n, len(ms))
+			pa, _ := a.Bus.Pending(ctx, bus.StreamMentions, bus.ConsumerAnalyze)
+			pw, _ := a.Bus.Pending(ctx, bus.StreamScored, bus.ConsumerWrite)
+			fmt.Fprintf(progress, "%5.1fs stored %d / %d (waiting: analyze %d, write %d)\n", time.Since(start).Seconds(), n, len(ms), pa, pw)
 			lastProgress = time.Now()
 		}
 		select {
