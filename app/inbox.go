@@ -46,7 +46,7 @@ func (a *App) demoInbox(out io.Writer) http.Handler {
 		}
 		mu.Lock()
 		fmt.Fprintf(out, "\n>>> PAGE [%s] %s\n    %s\n", p.Notification.Status, p.Title, p.Summary)
-		if p.Notification.AckURL != "" && p.Notification.Status != "resolved" {
+		if p.Notification.AckURL != "" && p.Notification.Status != "resolved" && p.Notification.Status != "acknowledged" {
 			fmt.Fprintf(out, "    ack: curl -X POST -d 'by=you' '%s'\n", p.Notification.AckURL)
 		}
 		fmt.Fprintln(out)
