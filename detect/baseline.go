@@ -205,33 +205,18 @@ func (s *season) valid(bins int) bool {
 // bar tracks the largest evidence of ordinary days, so a series whose
 // model is imperfect (routine spikes, bursts) raises its own threshold:
 // a crisis must be clearly more surprising than a typical day's worst
-// step. Days are counted from the end of the warm-up. Each day keeps the
-// volume of its worst step so that the detector can judge it again with
-// what it has learned since: a noise model still learning scores the
-// first bursts of a bursty series astronomically, and those days must
-// not set the bar for a week once the model knows better.
+// step. Days are counted from the end of the warm-up; crisis steps are
+// left out.
 type bar struct {
 	DayStart time.Time `json:"day_start,omitzero"`
 	DayMax   float64   `json:"day_max"`
-	DayWorst worst     `json:"day_worst,omitzero"`
 	Maxima   []float64 `json:"maxima,omitempty"` // last barDays daily maxima, oldest first
-	Worst    []worst   `json:"worst,omitempty"`  // their worst steps, when the volume test decided
-}
-
-// worst is the volume of a day's worst step over the decisive window.
-type worst struct {
-	K    int     `json:"k"`
-	Y    float64 `json:"y"`
-	Mu   float64 `json:"mu"`
-	N    int     `json:"n"`
-	Down bool    `json:"down,omitempty"`
-	Vol  bool    `json:"vol,omitempty"` // the volume test decided the score
 }
 
 const barDays = 7
 
-// observe adds a step's score and what decided it.
-func (b *bar) observe(t time.Time, s float64, w worst) {
+// observe adds a calm step's score.
+func (b *bar) observe(t time.Time, s float64) {
 	if b.DayStart.IsZero() {
 		b.DayStart = t
 	}
@@ -239,35 +224,21 @@ func (b *bar) observe(t time.Time, s float64, w worst) {
 		if len(b.Maxima) == barDays {
 			copy(b.Maxima, b.Maxima[1:])
 			b.Maxima = b.Maxima[:barDays-1]
-			if len(b.Worst) == barDays {
-				copy(b.Worst, b.Worst[1:])
-				b.Worst = b.Worst[:barDays-1]
-			}
 		}
 		b.Maxima = append(b.Maxima, b.DayMax)
-		b.Worst = append(b.Worst, b.DayWorst)
-		b.DayStart, b.DayMax, b.DayWorst = t, 0, worst{}
+		b.DayStart, b.DayMax = t, 0
 	}
-	if s > b.DayMax || b.DayMax == 0 {
-		b.DayMax, b.DayWorst = s, w
-	}
+	b.DayMax = math.Max(b.DayMax, s)
 }
 
 // typical is the median of the recorded daily maxima (0 before the first
-// full day), each judged again by rescore when the volume decided it.
-func (b *bar) typical(rescore func(worst) float64) float64 {
+// full day).
+func (b *bar) typical() float64 {
 	n := len(b.Maxima)
 	if n == 0 {
 		return 0
 	}
 	s := append([]float64(nil), b.Maxima...)
-	if rescore != nil && len(b.Worst) == n {
-		for i, w := range b.Worst {
-			if w.Vol {
-				s[i] = rescore(w)
-			}
-		}
-	}
 	sort.Float64s(s)
 	if n%2 == 1 {
 		return s[n/2]
@@ -275,20 +246,12 @@ func (b *bar) typical(rescore func(worst) float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func (b *bar) valid(windows int) bool {
+func (b *bar) valid() bool {
 	if len(b.Maxima) > barDays || !finite(b.DayMax) || b.DayMax < 0 {
-		return false
-	}
-	if len(b.Worst) != 0 && len(b.Worst) != len(b.Maxima) {
 		return false
 	}
 	for _, m := range b.Maxima {
 		if !finite(m) || m < 0 {
-			return false
-		}
-	}
-	for _, w := range append([]worst{b.DayWorst}, b.Worst...) {
-		if w.K < 0 || w.K >= windows || !finite(w.Y) || !finite(w.Mu) || w.Y < 0 || w.Mu < 0 || w.N < 0 {
 			return false
 		}
 	}

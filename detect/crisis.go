@@ -35,14 +35,10 @@ type crisis struct {
 	LastSignals []Signal            `json:"last_signals,omitempty"`
 	Reopened    int                 `json:"reopened,omitempty"`   // flare-ups after a resolution
 	ResolvedAt  time.Time           `json:"resolved_at,omitzero"` // last resolution, while it may reopen
-	// DispMS is the mean squared residual when the crisis opened: if the
-	// crisis becomes the new normal, what was learned since, against a
-	// baseline now known to be wrong, is not noise and is forgotten.
-	DispMS []float64 `json:"disp_ms,omitempty"`
 }
 
 // lifecycle opens, updates and resolves the crisis after a step's test.
-func (d *Detector) lifecycle(m Minute, v *Verdict, ev evaluation, thUp, thDown float64) *Event {
+func (d *Detector) lifecycle(m Minute, v *Verdict, ev evaluation) *Event {
 	c := d.st.Crisis
 	if c == nil {
 		if last := d.st.Resolved; last != nil && m.Start.Sub(last.ResolvedAt) > d.cfg.ReopenWithin {
@@ -65,7 +61,6 @@ func (d *Detector) lifecycle(m Minute, v *Verdict, ev evaluation, thUp, thDown f
 				c.absorb(dt)
 			}
 		}
-		c.DispMS = append(c.DispMS[:0], d.st.DispMS...)
 		c.Severity = d.severity(ev)
 		c.Peak = max(c.Peak, c.Severity)
 		c.LastSignals = ev.signals
@@ -75,14 +70,8 @@ func (d *Detector) lifecycle(m Minute, v *Verdict, ev evaluation, thUp, thDown f
 
 	c.absorb(d.st.Recent[len(d.st.Recent)-1])
 	c.LastSignals = ev.signals
-	// Resolution: the evidence must stay below resolve_score for
-	// resolve_after; on a series whose ordinary days raise the opening
-	// bar, the resolving bar rises in proportion.
-	th := thUp
-	if c.Drop {
-		th = thDown
-	}
-	if ev.score < d.cfg.ResolveScore*th/d.cfg.OpenScore {
+	// Resolution: the evidence must stay below resolve_score for resolve_after.
+	if ev.score < d.cfg.ResolveScore {
 		if c.CalmSince.IsZero() {
 			c.CalmSince = m.Start
 		}

@@ -69,10 +69,6 @@ type state struct {
 	Recent   []detail   `json:"recent"` // last termSteps steps, oldest first
 	Memory   termMemory `json:"memory"`
 	Bar      bar        `json:"bar"`
-	BarDown  bar        `json:"bar_down,omitzero"`  // drops' own bar (Drops)
-	VolMean  float64    `json:"vol_mean,omitempty"` // mean surprise of a step (two-sided series)
-	VolN     float64    `json:"vol_n,omitempty"`
-	VolDisp  []float64  `json:"vol_disp,omitempty"` // dispersion of the summed surprise, per window
 	Crisis   *crisis    `json:"crisis,omitempty"`
 	Resolved *crisis    `json:"resolved,omitempty"` // the last crisis, while it may still reopen
 }
@@ -128,11 +124,9 @@ func NewDetector(watch string, cfg Config) (*Detector, error) {
 	// A week bin (one hour of the week) gets an hour of updates a week and
 	// forgets over three season half-lives, like the day profile.
 	d.rates.weekUpdates = float64(time.Hour) / step
-
 	d.rates.week = halfLifeAlpha(3*float64(cfg.SeasonHalfLife)/float64(7*24*time.Hour)*d.rates.weekUpdates, 1)
 	d.fastLevel = halfLifeAlpha(float64(cfg.ResolveAfter)/4, step)
 	d.aDisp = halfLifeAlpha(float64(dispHalfLife), step)
-
 	d.termHL = float64(cfg.SeasonHalfLife) / step
 	d.st = d.freshState()
 	d.rebuildWindows()
@@ -145,7 +139,7 @@ func (d *Detector) freshState() state {
 		Version: stateVersion, Watch: d.watch, Scales: append([]int(nil), d.scales...),
 		Season: newSeason(d.bins), Disp: make([]float64, n), DispN: make([]float64, n), DispMS: make([]float64, n),
 		NegDisp: make([]float64, n), NegDispN: make([]float64, n),
-		ReachMu: make([]float64, n), ReachDev: make([]float64, n), VolDisp: make([]float64, n),
+		ReachMu: make([]float64, n), ReachDev: make([]float64, n),
 		Ring: newRing(d.scales[n-1]), Memory: newTermMemory(),
 	}
 	for i := range st.Disp {
@@ -229,31 +223,15 @@ func (d *Detector) step(m Minute) (Verdict, *Event) {
 	}
 	ev := d.evaluate(sums)
 	v.Signals, v.Score = ev.signals, ev.score
-	thUp, thDown := d.threshold(&d.st.Bar), d.threshold(&d.st.BarDown)
-	v.Threshold = thUp
-	if ev.downDecided {
-		v.Threshold = thDown
-	}
+	v.Threshold = d.threshold()
 	v.Graded = v.Score / (v.Score + v.Threshold)
 	v.WarmUp = time.Duration(d.st.Steps)*d.cfg.Step < d.cfg.WarmUp
 
-	event := d.lifecycle(m, &v, ev, thUp, thDown)
+	event := d.lifecycle(m, &v, ev)
 	if !v.WarmUp {
-		up := v.Score
-		if ev.downDecided {
-			up = ev.volUp
-		}
-		k := ev.kUp
-		d.st.Bar.observe(m.Start, up, worst{K: k, Y: sums[k].y, Mu: sums[k].mu, N: sums[k].n, Vol: ev.volUp >= up})
-		if d.cfg.Drops {
-			k := ev.kDown
-			d.st.BarDown.observe(m.Start, ev.volDown, worst{K: k, Y: sums[k].y, Mu: sums[k].mu, N: sums[k].n, Down: true, Vol: true})
-		}
+		d.st.Bar.observe(m.Start, v.Score)
 	}
 	d.learn(pos, y, base, factor > 1, sums, m)
-	if factor == 1 {
-		d.learnVolatility()
-	}
 	if d.st.Crisis != nil {
 		v.Open, v.Severity = true, d.st.Crisis.Severity
 	}
@@ -262,18 +240,9 @@ func (d *Detector) step(m Minute) (Verdict, *Event) {
 
 // threshold is the score that opens a crisis now: the preset, raised to
 // the typical daily maximum plus the margin.
-func (d *Detector) threshold(b *bar) float64 {
-	r := math.Sqrt(b.typical(d.rescore)) + d.cfg.Margin
+func (d *Detector) threshold() float64 {
+	r := math.Sqrt(d.st.Bar.typical()) + d.cfg.Margin
 	return math.Max(d.cfg.OpenScore, r*r)
-}
-
-// rescore is the score the volume test gives now to a past worst step.
-func (d *Detector) rescore(w worst) float64 {
-	up, down := d.volumeScores(w.K, windowSums{y: w.Y, mu: w.Mu, n: w.N})
-	if w.Down {
-		up = down
-	}
-	return math.Max(0, up-d.correction())
 }
 
 // maxValue bounds the inputs: beyond it squares and sums would overflow.
@@ -347,14 +316,6 @@ func (d *Detector) rebuildWindows() {
 // planned event, except that a crisis older than AdaptAfter becomes the
 // new normal.
 func (d *Detector) learn(pos position, y, base float64, planned bool, sums []windowSums, m Minute) {
-	c := d.st.Crisis
-	adapting := c != nil && m.Start.Sub(c.OpenedAt) >= d.cfg.AdaptAfter
-	if adapting && len(c.DispMS) == len(d.st.DispMS) {
-		// The crisis is the new normal: its residuals measured a level
-		// shift, not noise.
-		copy(d.st.DispMS, c.DispMS)
-		c.DispMS = nil
-	}
 	if !planned {
 		// The mean square learns from every step, crises included, so
 		// routine bursts widen the test and their scores stay stable.
@@ -370,20 +331,22 @@ func (d *Detector) learn(pos position, y, base float64, planned bool, sums []win
 			d.st.DispMS[k] += a * (r2 - d.st.DispMS[k])
 		}
 	}
+	c := d.st.Crisis
+	adapting := c != nil && m.Start.Sub(c.OpenedAt) >= d.cfg.AdaptAfter
 	if planned || (c != nil && !adapting) {
 		return
 	}
 	if adapting {
 		d.st.Season.update(pos, y, seasonRates{level: d.fastLevel, weekUpdates: d.rates.weekUpdates})
-	} else {
-		sd := math.Sqrt(d.dispersion(0, windowSums{mu: base, n: 1}) * base)
-		hi, lo := base+winsorSigmas*sd, base-winsorSigmas*sd
-		if !d.cfg.Continuous {
-			hi = math.Max(hi, base+winsorSigmas)
-		}
-		yc := math.Min(math.Max(y, lo), hi)
-		d.st.Season.update(pos, yc, d.rates)
+		return
 	}
+	sd := math.Sqrt(d.dispersion(0, windowSums{mu: base, n: 1}) * base)
+	hi, lo := base+winsorSigmas*sd, base-winsorSigmas*sd
+	if !d.cfg.Continuous {
+		hi = math.Max(hi, base+winsorSigmas)
+	}
+	yc := math.Min(math.Max(y, lo), hi)
+	d.st.Season.update(pos, yc, d.rates)
 
 	for k, s := range sums {
 		if s.n < d.scales[k] || !(s.mu > 0) {
@@ -397,7 +360,7 @@ func (d *Detector) learn(pos position, y, base float64, planned bool, sums []win
 		d.st.Disp[k] += a * (r - d.st.Disp[k])
 		d.st.DispN[k]++
 	}
-	if d.cfg.Continuous || adapting {
+	if d.cfg.Continuous {
 		return
 	}
 	// Negative share, reach and term frequencies.

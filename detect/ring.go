@@ -5,15 +5,14 @@ package detect
 type ring struct {
 	Head  int       `json:"head"` // next slot to write
 	Len   int       `json:"len"`
-	Y     []float64 `json:"y"`           // volume
-	Mu    []float64 `json:"mu"`          // expected volume
-	Neg   []float64 `json:"neg"`         // negative mentions
-	Reach []float64 `json:"reach"`       // summed reach
-	U     []float64 `json:"u,omitempty"` // surprise of the step (two-sided series)
+	Y     []float64 `json:"y"`     // volume
+	Mu    []float64 `json:"mu"`    // expected volume
+	Neg   []float64 `json:"neg"`   // negative mentions
+	Reach []float64 `json:"reach"` // summed reach
 }
 
 func newRing(n int) ring {
-	return ring{Y: make([]float64, n), Mu: make([]float64, n), Neg: make([]float64, n), Reach: make([]float64, n), U: make([]float64, n)}
+	return ring{Y: make([]float64, n), Mu: make([]float64, n), Neg: make([]float64, n), Reach: make([]float64, n)}
 }
 
 func (r *ring) capacity() int { return len(r.Y) }
@@ -24,9 +23,6 @@ func (r *ring) push(y, mu, neg, reach float64) {
 		return
 	}
 	r.Y[r.Head], r.Mu[r.Head], r.Neg[r.Head], r.Reach[r.Head] = y, mu, neg, reach
-	if len(r.U) == n {
-		r.U[r.Head] = 0
-	}
 	r.Head = (r.Head + 1) % n
 	if r.Len < n {
 		r.Len++
@@ -81,31 +77,4 @@ func (r *ring) valid(n int) bool {
 		}
 	}
 	return true
-}
-
-// setLastU records the surprise of the last step pushed.
-func (r *ring) setLastU(u float64) {
-	n := r.capacity()
-	if n == 0 || r.Len == 0 || len(r.U) != n {
-		return
-	}
-	r.U[(r.Head+n-1)%n] = u
-}
-
-// sumU adds up the surprise of the last w slots.
-func (r *ring) sumU(w int) (float64, int) {
-	n := r.capacity()
-	if len(r.U) != n {
-		return 0, 0
-	}
-	w = min(w, r.Len)
-	s, i := 0.0, r.Head
-	for k := 0; k < w; k++ {
-		i--
-		if i < 0 {
-			i = n - 1
-		}
-		s += r.U[i]
-	}
-	return s, w
 }

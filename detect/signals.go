@@ -24,56 +24,37 @@ func (d *Detector) dispersion(k int, s windowSums) float64 {
 
 // evaluation is the evidence of one step.
 type evaluation struct {
-	signals     []Signal
-	score       float64
-	volUp       float64 // -log10 p of a volume surge (Bonferroni over windows)
-	volDown     float64 // same for a drop, 0 unless Drops
-	negScore    float64
-	negShare    float64    // observed share over the term window
-	ratio       float64    // observed / expected volume, for severity
-	big         windowSums // the longest window
-	explain     windowSums // the window the ratio comes from
-	bigK        int        // its index
-	volK        int        // window of the decisive volume test
-	kUp         int        // window of the strongest surge
-	kDown       int        // window of the strongest drop
-	downDecided bool       // the drop test decided the score
-}
-
-// volumeScores are -log10 p of a surge and of a drop (0 unless Drops)
-// over window k, before the correction for testing several windows.
-func (d *Detector) volumeScores(k int, s windowSums) (up, down float64) {
-	disp := d.dispersion(k, s)
-	if d.cfg.Continuous {
-		up = scaledScoreUp(s.y, s.mu, disp)
-		if d.cfg.Drops {
-			down = scaledScoreDown(s.y, s.mu, disp)
-		}
-		return up, down
-	}
-	up = countScoreUp(s.y, s.mu, disp)
-	if d.cfg.Drops {
-		down = countScoreDown(s.y, s.mu, disp)
-	}
-	return up, down
-}
-
-// correction is the Bonferroni correction of the volume test: several
-// windows, and both directions with Drops.
-func (d *Detector) correction() float64 {
-	corr := math.Log10(float64(len(d.scales)))
-	if d.cfg.Drops {
-		corr += math.Log10(2)
-	}
-	return corr
+	signals  []Signal
+	score    float64
+	volUp    float64 // -log10 p of a volume surge (Bonferroni over windows)
+	volDown  float64 // same for a drop, 0 unless Drops
+	negScore float64
+	negShare float64    // observed share over the term window
+	ratio    float64    // observed / expected volume, for severity
+	big      windowSums // the longest window
+	explain  windowSums // the window the ratio comes from
+	bigK     int        // its index
 }
 
 func (d *Detector) evaluate(sums []windowSums) evaluation {
 	var ev evaluation
+	corr := math.Log10(float64(len(d.scales))) // Bonferroni over the windows
 	// Volume: the most surprising window.
 	bestUp, bestDown, kUp, kDown := 0.0, 0.0, 0, 0
 	for k, s := range sums {
-		up, down := d.volumeScores(k, s)
+		disp := d.dispersion(k, s)
+		var up, down float64
+		if d.cfg.Continuous {
+			up = scaledScoreUp(s.y, s.mu, disp)
+			if d.cfg.Drops {
+				down = scaledScoreDown(s.y, s.mu, disp)
+			}
+		} else {
+			up = countScoreUp(s.y, s.mu, disp)
+			if d.cfg.Drops {
+				down = countScoreDown(s.y, s.mu, disp)
+			}
+		}
 		if up > bestUp {
 			bestUp, kUp = up, k
 		}
@@ -81,20 +62,17 @@ func (d *Detector) evaluate(sums []windowSums) evaluation {
 			bestDown, kDown = down, k
 		}
 	}
-	corr := d.correction()
+	if d.cfg.Drops {
+		corr += math.Log10(2) // both directions
+	}
 	ev.volUp, ev.volDown = math.Max(0, bestUp-corr), math.Max(0, bestDown-corr)
 	volScore, kv := ev.volUp, kUp
 	if ev.volDown > ev.volUp {
 		volScore, kv = ev.volDown, kDown
 	}
-	ev.volK, ev.kUp, ev.kDown = kv, kUp, kDown
 	ev.signals = append(ev.signals, Signal{Name: SignalVolume, Observed: sums[kv].y, Expected: sums[kv].mu,
 		Score: volScore, Window: time.Duration(d.scales[kv]) * d.cfg.Step})
 	primary := []float64{volScore}
-	if sig, sc, ok := d.volatility(d.surprise(sums[0])); ok {
-		ev.signals = append(ev.signals, sig)
-		primary = append(primary, sc)
-	}
 	var extra []float64
 	ceiling := d.cfg.OpenScore
 
@@ -172,7 +150,6 @@ func (d *Detector) evaluate(sums []windowSums) evaluation {
 		comb = math.Max(comb, fisherScore(all)) - math.Log10(2)
 	}
 	ev.score = math.Max(0, comb)
-	ev.downDecided = ev.volDown > ev.volUp && volScore >= best
 	return ev
 }
 

@@ -59,12 +59,11 @@ func (d *Detector) adopt(st *state) error {
 		// Other test windows: per-window statistics start again.
 		st.Scales, st.Disp, st.DispMS, st.DispN = fresh.Scales, fresh.Disp, fresh.DispMS, fresh.DispN
 		st.NegDisp, st.NegDispN, st.ReachMu, st.ReachDev = fresh.NegDisp, fresh.NegDispN, fresh.ReachMu, fresh.ReachDev
-		st.VolDisp, st.VolN, st.VolMean = fresh.VolDisp, 0, 0
 		st.Ring = fresh.Ring
 	}
 	n := len(d.scales)
 	for name, v := range map[string][]float64{"disp": st.Disp, "disp_ms": st.DispMS, "disp_n": st.DispN,
-		"neg_disp": st.NegDisp, "neg_disp_n": st.NegDispN, "reach_mu": st.ReachMu, "reach_dev": st.ReachDev, "vol_disp": st.VolDisp} {
+		"neg_disp": st.NegDisp, "neg_disp_n": st.NegDispN, "reach_mu": st.ReachMu, "reach_dev": st.ReachDev} {
 		if len(v) != n {
 			return bad(name, fmt.Sprintf("%d values, want %d", len(v), n))
 		}
@@ -82,7 +81,7 @@ func (d *Detector) adopt(st *state) error {
 	if !st.Ring.valid(d.scales[n-1]) {
 		return bad("ring", "inconsistent")
 	}
-	if !st.Bar.valid(n) || !st.BarDown.valid(n) {
+	if !st.Bar.valid() {
 		return bad("bar", "value out of range")
 	}
 	if len(st.Recent) > d.termSteps {
@@ -111,8 +110,6 @@ func (d *Detector) adopt(st *state) error {
 			return bad(name, "no id or opening time")
 		case c.Severity < 1 || c.Severity > 5 || c.Peak < c.Severity || c.Peak > 5:
 			return bad(name+".severity", fmt.Sprintf("%d (peak %d), want 1..5", c.Severity, c.Peak))
-		case len(c.DispMS) != 0 && len(c.DispMS) != n:
-			return bad(name+".disp_ms", fmt.Sprintf("%d values, want %d", len(c.DispMS), n))
 		case !finite(c.Volume) || !finite(c.Negatives) || !finite(c.Employees) || c.Volume < 0 || c.Negatives < 0 || c.Employees < 0:
 			return bad(name+".volume", "value out of range")
 		}
