@@ -116,7 +116,7 @@ func (s *Source) jetstreamLoop(ctx context.Context, pub *lockedPublisher) {
 		}
 		attempt++
 		if wait > 0 {
-			s.met.waited.WithLabelValues(endpointJetstream, "outage").Add(wait.Seconds())
+			s.met.Waited.WithLabelValues(endpointJetstream, "outage").Add(wait.Seconds())
 		}
 		if wait > 0 && s.sleep(ctx, wait) != nil {
 			return
@@ -124,7 +124,7 @@ func (s *Source) jetstreamLoop(ctx context.Context, pub *lockedPublisher) {
 		if jc.waitUnblocked(ctx, endpointJetstream) != nil {
 			return
 		}
-		s.met.reconnects.Inc()
+		s.met.Reconnects.Inc()
 	}
 }
 
@@ -148,10 +148,10 @@ func (s *Source) followJetstream(ctx context.Context, jc *client, pub *lockedPub
 	defer cancel()
 	conn, resp, err := wsDial(cctx, s.streamHTTP, s.jetstreamURL(*cursor), http.Header{"User-Agent": {s.cfg.UserAgent}})
 	if err != nil {
-		s.met.requests.WithLabelValues(endpointJetstream, "error").Inc()
+		s.met.Requests.WithLabelValues(endpointJetstream, "error").Inc()
 		return false, err
 	}
-	s.met.requests.WithLabelValues(endpointJetstream, strconv.Itoa(resp.StatusCode)).Inc()
+	s.met.Requests.WithLabelValues(endpointJetstream, strconv.Itoa(resp.StatusCode)).Inc()
 	if conn == nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
@@ -234,7 +234,7 @@ func (s *Source) followJetstream(ctx context.Context, jc *client, pub *lockedPub
 			case err != nil:
 				s.reject("jetstream", "malformed", "", err)
 			case ev.Kind == "commit" && m != nil:
-				s.met.streamEvents.WithLabelValues("post").Inc()
+				s.met.StreamEvents.WithLabelValues("post").Inc()
 				doc := watch.DocOf(m)
 				if matches = s.deps.Watches.Match(&doc, matches[:0]); len(matches) > 0 {
 					if err := s.publish(ctx, pub, "jetstream", m); err != nil {
@@ -244,9 +244,9 @@ func (s *Source) followJetstream(ctx context.Context, jc *client, pub *lockedPub
 				}
 			default:
 				kind := eventKind(ev)
-				s.met.streamEvents.WithLabelValues(kind).Inc()
+				s.met.StreamEvents.WithLabelValues(kind).Inc()
 				if kind == "delete" {
-					s.met.deletions.Inc()
+					s.met.Deletions.Inc()
 				}
 			}
 			if ev != nil && ev.TimeUS > last {

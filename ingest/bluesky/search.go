@@ -81,7 +81,7 @@ func (s *Source) pollSearch(ctx context.Context, f *feed, pub *lockedPublisher) 
 		}
 		sp, err := decodeSearchPage(body)
 		if err != nil {
-			s.met.rejected.WithLabelValues("malformed").Inc()
+			s.met.Rejected.WithLabelValues("malformed").Inc()
 			return fmt.Errorf("%s: %w", f.label, err)
 		}
 		newest, reached, err := s.publishPosts(ctx, f, sp.Posts, floor, pub)

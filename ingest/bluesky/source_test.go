@@ -177,16 +177,16 @@ func TestSearch(t *testing.T) {
 	if string(cp) != `{"newest":"2026-11-02T08:58:00Z"}` {
 		t.Errorf("checkpoint = %s", cp)
 	}
-	if n := testutil.ToFloat64(src.met.rejected.WithLabelValues("malformed")); n != 1 {
+	if n := testutil.ToFloat64(src.met.Rejected.WithLabelValues("malformed")); n != 1 {
 		t.Errorf("rejected = %v, want 1 (the post without an at:// URI)", n)
 	}
-	if w := testutil.ToFloat64(src.met.waited.WithLabelValues("search_posts", "rate_limited")); w < 29 || w > 31 {
+	if w := testutil.ToFloat64(src.met.Waited.WithLabelValues("search_posts", "rate_limited")); w < 29 || w > 31 {
 		t.Errorf("rate-limit wait = %vs", w)
 	}
-	if n := testutil.ToFloat64(src.met.requests.WithLabelValues("create_session", "200")); n != 1 {
+	if n := testutil.ToFloat64(src.met.Requests.WithLabelValues("create_session", "200")); n != 1 {
 		t.Errorf("logins = %v", n)
 	}
-	if n := testutil.ToFloat64(src.met.collected.WithLabelValues(`search/"air france"`)); n != 6 {
+	if n := testutil.ToFloat64(src.met.Collected.WithLabelValues(`search/"air france"`)); n != 6 {
 		t.Errorf("collected = %v, want 6", n)
 	}
 }
@@ -346,14 +346,14 @@ func TestJetstream(t *testing.T) {
 		t.Errorf("checkpoint = %s", cp)
 	}
 	for ev, want := range map[string]float64{"post": 3, "identity": 2, "account": 1, "delete": 1} {
-		if got := testutil.ToFloat64(src.met.streamEvents.WithLabelValues(ev)); got != want {
+		if got := testutil.ToFloat64(src.met.StreamEvents.WithLabelValues(ev)); got != want {
 			t.Errorf("events %s = %v, want %v", ev, got, want)
 		}
 	}
-	if n := testutil.ToFloat64(src.met.rejected.WithLabelValues("malformed")); n != 1 {
+	if n := testutil.ToFloat64(src.met.Rejected.WithLabelValues("malformed")); n != 1 {
 		t.Errorf("rejected = %v, want 1", n)
 	}
-	if n := testutil.ToFloat64(src.met.deletions); n != 1 {
+	if n := testutil.ToFloat64(src.met.Deletions); n != 1 {
 		t.Errorf("deletions = %v, want 1", n)
 	}
 }

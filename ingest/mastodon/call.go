@@ -139,7 +139,7 @@ func (c *client) get(ctx context.Context, h *health, feed, endpoint, path, query
 		d := s.backoff(attempt)
 		attempt++
 		s.log.Warn("request_failed_retrying", "feed", feed, "error", err, "attempt", attempt, "retry_in", d.String())
-		s.met.waited.WithLabelValues(endpoint, h.reason).Add(d.Seconds())
+		s.met.Waited.WithLabelValues(endpoint, h.reason).Add(d.Seconds())
 		if err := s.sleep(ctx, d); err != nil {
 			return nil, nil, err
 		}
@@ -162,13 +162,13 @@ func (c *client) once(ctx context.Context, endpoint, path, query string) ([]byte
 	c.setHeaders(req, "application/json")
 	start := time.Now()
 	resp, err := s.deps.HTTP.Do(req)
-	s.met.duration.Observe(time.Since(start).Seconds())
+	s.met.Duration.Observe(time.Since(start).Seconds())
 	if err != nil {
-		s.met.requests.WithLabelValues(endpoint, "error").Inc()
+		s.met.Requests.WithLabelValues(endpoint, "error").Inc()
 		return nil, nil, &retryError{reason: "outage", err: err}
 	}
 	defer resp.Body.Close()
-	s.met.requests.WithLabelValues(endpoint, strconv.Itoa(resp.StatusCode)).Inc()
+	s.met.Requests.WithLabelValues(endpoint, strconv.Itoa(resp.StatusCode)).Inc()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return nil, nil, &retryError{reason: "outage", err: fmt.Errorf("reading the response: %w", err)}
@@ -250,7 +250,7 @@ func (c *client) waitUnblocked(ctx context.Context, endpoint string) error {
 	if d <= 0 {
 		return nil
 	}
-	c.s.met.waited.WithLabelValues(endpoint, "rate_limited").Add(d.Seconds())
+	c.s.met.Waited.WithLabelValues(endpoint, "rate_limited").Add(d.Seconds())
 	return c.s.sleep(ctx, d)
 }
 

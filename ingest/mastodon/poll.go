@@ -111,7 +111,7 @@ func (s *Source) timelinePath(ctx context.Context, in *instance, f *feed) (strin
 func (s *Source) publishPage(ctx context.Context, in *instance, f *feed, body []byte, pub *lockedPublisher) (int, string, error) {
 	page, err := decodePage(body)
 	if err != nil {
-		s.met.rejected.WithLabelValues("malformed").Inc()
+		s.met.Rejected.WithLabelValues("malformed").Inc()
 		return 0, "", fmt.Errorf("%s: %w", f.label, err)
 	}
 	conv := converter{host: in.host, now: s.now()}
@@ -127,7 +127,7 @@ func (s *Source) publishPage(ctx context.Context, in *instance, f *feed, body []
 			continue
 		}
 		if !public(st) {
-			s.met.rejected.WithLabelValues("not_public").Inc()
+			s.met.Rejected.WithLabelValues("not_public").Inc()
 			continue
 		}
 		if err := s.publish(ctx, pub, f.label, conv.mentions(st)); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigie-project/vigie/config/secret"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/mention"
 )
 
@@ -47,7 +48,7 @@ type Source struct {
 	log       *slog.Logger
 	now       func() time.Time
 	sleep     func(context.Context, time.Duration) error
-	met       *metrics
+	met       *httpsrc.SourceMetrics
 	instances []*instance
 	// streamHTTP is deps.HTTP without its overall timeout, which would
 	// cut long-lived streams; REST requests are bounded by RequestTimeout.
@@ -101,7 +102,7 @@ func New(cfg Config, deps ingest.Deps, opts ...Option) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	met, err := newMetrics(deps.Registerer, Name)
+	met, err := httpsrc.NewSourceMetrics(deps.Registerer, Name)
 	if err != nil {
 		return nil, fmt.Errorf("mastodon: %w", err)
 	}
@@ -284,13 +285,13 @@ func (s *Source) publish(ctx context.Context, pub *lockedPublisher, feed string,
 		if err := pub.Publish(ctx, m); err != nil {
 			return fmt.Errorf("publish %s: %w", m.ID, err)
 		}
-		s.met.collected.WithLabelValues(feed).Inc()
+		s.met.Collected.WithLabelValues(feed).Inc()
 	}
 	return nil
 }
 
 func (s *Source) reject(feed, reason, id string, err error) {
-	s.met.rejected.WithLabelValues(reason).Inc()
+	s.met.Rejected.WithLabelValues(reason).Inc()
 	s.log.Warn("status_skipped", "feed", feed, "reason", reason, "id", id, "error", err)
 }
 

@@ -161,19 +161,19 @@ func TestPollTimelines(t *testing.T) {
 		got  float64
 		want float64
 	}{
-		{"rejected malformed", testutil.ToFloat64(src.met.rejected.WithLabelValues("malformed")), 1},
-		{"rejected not_public", testutil.ToFloat64(src.met.rejected.WithLabelValues("not_public")), 1},
-		{"requests 429", testutil.ToFloat64(src.met.requests.WithLabelValues("timelines_tag", "429")), 1},
-		{"requests 503", testutil.ToFloat64(src.met.requests.WithLabelValues("accounts_statuses", "503")), 1},
+		{"rejected malformed", testutil.ToFloat64(src.met.Rejected.WithLabelValues("malformed")), 1},
+		{"rejected not_public", testutil.ToFloat64(src.met.Rejected.WithLabelValues("not_public")), 1},
+		{"requests 429", testutil.ToFloat64(src.met.Requests.WithLabelValues("timelines_tag", "429")), 1},
+		{"requests 503", testutil.ToFloat64(src.met.Requests.WithLabelValues("accounts_statuses", "503")), 1},
 		// lea twice: from the tag, and reblogged.
-		{"collected tag", testutil.ToFloat64(src.met.collected.WithLabelValues("mastodon.social/tag/airfrance")), 4},
-		{"collected account", testutil.ToFloat64(src.met.collected.WithLabelValues("mastodon.social/account/airfrance")), 3},
+		{"collected tag", testutil.ToFloat64(src.met.Collected.WithLabelValues("mastodon.social/tag/airfrance")), 4},
+		{"collected account", testutil.ToFloat64(src.met.Collected.WithLabelValues("mastodon.social/account/airfrance")), 3},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	if w := testutil.ToFloat64(src.met.waited.WithLabelValues("timelines_tag", "rate_limited")); w < 30 || w > 31 {
+	if w := testutil.ToFloat64(src.met.Waited.WithLabelValues("timelines_tag", "rate_limited")); w < 30 || w > 31 {
 		t.Errorf("rate-limit wait = %vs, want 30 to 31", w)
 	}
 	if n, err := testutil.GatherAndCount(e.reg, "vigie_ingest_rejected_total"); err != nil || n != 2 {
@@ -229,17 +229,17 @@ func TestStream(t *testing.T) {
 		t.Errorf("gaps = %+v, want none: the REST catch-up covers the disconnection", gaps)
 	}
 	for ev, want := range map[string]float64{"update": 3, "status.update": 1, "delete": 1, "other": 1, "heartbeat": 4} {
-		if got := testutil.ToFloat64(src.met.streamEvents.WithLabelValues(ev)); got != want {
+		if got := testutil.ToFloat64(src.met.StreamEvents.WithLabelValues(ev)); got != want {
 			t.Errorf("stream events %s = %v, want %v", ev, got, want)
 		}
 	}
-	if got := testutil.ToFloat64(src.met.rejected.WithLabelValues("malformed")); got != 1 {
+	if got := testutil.ToFloat64(src.met.Rejected.WithLabelValues("malformed")); got != 1 {
 		t.Errorf("rejected = %v, want 1 (the update with a numeric created_at)", got)
 	}
-	if got := testutil.ToFloat64(src.met.deletions); got != 1 {
+	if got := testutil.ToFloat64(src.met.Deletions); got != 1 {
 		t.Errorf("deletions = %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(src.met.reconnects); got != 1 {
+	if got := testutil.ToFloat64(src.met.Reconnects); got != 1 {
 		t.Errorf("reconnects = %v, want 1", got)
 	}
 	if v, _ := e.kv.Load(context.Background(), "mastodon/piaille.fr/tag/grève"); string(v) != "115496855000000002" {

@@ -52,7 +52,7 @@ func (s *Source) streamLoop(ctx context.Context, in *instance, f *feed, pub *loc
 			}
 		default:
 			if connections > 0 {
-				s.met.reconnects.Inc()
+				s.met.Reconnects.Inc()
 			}
 			connections++
 			delivered, rerr := s.followStream(ctx, in, f, resp, pub)
@@ -66,7 +66,7 @@ func (s *Source) streamLoop(ctx context.Context, in *instance, f *feed, pub *loc
 		}
 		d := s.backoff(attempt)
 		attempt++
-		s.met.waited.WithLabelValues(endpointStream, "outage").Add(d.Seconds())
+		s.met.Waited.WithLabelValues(endpointStream, "outage").Add(d.Seconds())
 		if s.sleep(ctx, d) != nil {
 			return
 		}
@@ -103,12 +103,12 @@ func (s *Source) openStream(ctx context.Context, in *instance, f *feed) (*http.R
 	c.setHeaders(req, "text/event-stream")
 	start := time.Now()
 	resp, err := s.streamHTTP.Do(req)
-	s.met.duration.Observe(time.Since(start).Seconds())
+	s.met.Duration.Observe(time.Since(start).Seconds())
 	if err != nil {
-		s.met.requests.WithLabelValues(endpointStream, "error").Inc()
+		s.met.Requests.WithLabelValues(endpointStream, "error").Inc()
 		return nil, &retryError{reason: "outage", err: err}
 	}
-	s.met.requests.WithLabelValues(endpointStream, strconv.Itoa(resp.StatusCode)).Inc()
+	s.met.Requests.WithLabelValues(endpointStream, strconv.Itoa(resp.StatusCode)).Inc()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
@@ -213,20 +213,20 @@ func (s *Source) followStream(ctx context.Context, in *instance, f *feed, resp *
 // if any, and an error only when the publisher fails.
 func (s *Source) handleEvent(ctx context.Context, conv converter, f *feed, ev sseEvent, pub *lockedPublisher) (string, error) {
 	if ev.comment {
-		s.met.streamEvents.WithLabelValues("heartbeat").Inc()
+		s.met.StreamEvents.WithLabelValues("heartbeat").Inc()
 		return "", nil
 	}
 	switch ev.name {
 	case "update", "status.update":
-		s.met.streamEvents.WithLabelValues(ev.name).Inc()
+		s.met.StreamEvents.WithLabelValues(ev.name).Inc()
 	case "delete":
 		// The bus has no deletion record; the status stays collected.
-		s.met.streamEvents.WithLabelValues(ev.name).Inc()
-		s.met.deletions.Inc()
+		s.met.StreamEvents.WithLabelValues(ev.name).Inc()
+		s.met.Deletions.Inc()
 		s.log.Debug("status_deleted", "feed", f.label, "id", ev.data)
 		return "", nil
 	default:
-		s.met.streamEvents.WithLabelValues("other").Inc()
+		s.met.StreamEvents.WithLabelValues("other").Inc()
 		return "", nil
 	}
 	st, err := decodeStatus([]byte(ev.data))
@@ -235,7 +235,7 @@ func (s *Source) handleEvent(ctx context.Context, conv converter, f *feed, ev ss
 		return "", nil
 	}
 	if !public(st) {
-		s.met.rejected.WithLabelValues("not_public").Inc()
+		s.met.Rejected.WithLabelValues("not_public").Inc()
 		return "", nil
 	}
 	conv.now = s.now()

@@ -158,7 +158,7 @@ func (c *client) get(ctx context.Context, h *health, feed, endpoint, path, query
 		d := s.backoff(attempt)
 		attempt++
 		s.log.Warn("request_failed_retrying", "feed", feed, "error", err, "attempt", attempt, "retry_in", d.String())
-		s.met.waited.WithLabelValues(endpoint, h.reason).Add(d.Seconds())
+		s.met.Waited.WithLabelValues(endpoint, h.reason).Add(d.Seconds())
 		if err := s.sleep(ctx, d); err != nil {
 			return nil, err
 		}
@@ -245,13 +245,13 @@ func (c *client) do(ctx context.Context, endpoint, method, u string, body io.Rea
 	}
 	start := time.Now()
 	resp, err := s.deps.HTTP.Do(req)
-	s.met.duration.Observe(time.Since(start).Seconds())
+	s.met.Duration.Observe(time.Since(start).Seconds())
 	if err != nil {
-		s.met.requests.WithLabelValues(endpoint, "error").Inc()
+		s.met.Requests.WithLabelValues(endpoint, "error").Inc()
 		return nil, &retryError{reason: "outage", err: err}
 	}
 	defer resp.Body.Close()
-	s.met.requests.WithLabelValues(endpoint, strconv.Itoa(resp.StatusCode)).Inc()
+	s.met.Requests.WithLabelValues(endpoint, strconv.Itoa(resp.StatusCode)).Inc()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return nil, &retryError{reason: "outage", err: fmt.Errorf("reading the response: %w", err)}
@@ -310,7 +310,7 @@ func (c *client) waitUnblocked(ctx context.Context, endpoint string) error {
 	if d <= 0 {
 		return nil
 	}
-	c.s.met.waited.WithLabelValues(endpoint, "rate_limited").Add(d.Seconds())
+	c.s.met.Waited.WithLabelValues(endpoint, "rate_limited").Add(d.Seconds())
 	return c.s.sleep(ctx, d)
 }
 

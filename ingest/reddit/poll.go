@@ -70,7 +70,7 @@ func (s *Source) pollFeed(ctx context.Context, f *feed, pub ingest.Publisher) er
 		}
 		l, err := decodeListing(body)
 		if err != nil {
-			s.met.rejected.WithLabelValues("malformed").Inc()
+			s.met.Rejected.WithLabelValues("malformed").Inc()
 			return fmt.Errorf("%s: %w", f.label, err)
 		}
 		pageNewest, reached, err := s.publishListing(ctx, f, l, newest, pub)
@@ -141,7 +141,7 @@ func (s *Source) publishListing(ctx context.Context, f *feed, l *listing, newest
 			}
 		}
 		if p.Over18 && !s.cfg.IncludeOver18 {
-			s.met.rejected.WithLabelValues("over_18").Inc()
+			s.met.Rejected.WithLabelValues("over_18").Inc()
 			f.remember(p.ID, m.at, s.cfg.Overlap)
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigie-project/vigie/config/secret"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/ingest/watch"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -43,7 +44,7 @@ type Source struct {
 	log    *slog.Logger
 	now    func() time.Time
 	sleep  func(context.Context, time.Duration) error
-	met    *metrics
+	met    *httpsrc.SourceMetrics
 	secret secret.Secret
 	api    *client
 	feeds  []*feed
@@ -97,7 +98,7 @@ func New(cfg Config, deps ingest.Deps, opts ...Option) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	met, err := newMetrics(deps.Registerer, Name)
+	met, err := httpsrc.NewSourceMetrics(deps.Registerer, Name)
 	if err != nil {
 		return nil, fmt.Errorf("reddit: %w", err)
 	}
@@ -241,11 +242,11 @@ func (s *Source) publish(ctx context.Context, pub ingest.Publisher, feed string,
 	if err := pub.Publish(ctx, m); err != nil {
 		return fmt.Errorf("publish %s: %w", m.ID, err)
 	}
-	s.met.collected.WithLabelValues(feed).Inc()
+	s.met.Collected.WithLabelValues(feed).Inc()
 	return nil
 }
 
 func (s *Source) reject(feed, reason, id string, err error) {
-	s.met.rejected.WithLabelValues(reason).Inc()
+	s.met.Rejected.WithLabelValues(reason).Inc()
 	s.log.Warn("post_skipped", "feed", feed, "reason", reason, "id", id, "error", err)
 }

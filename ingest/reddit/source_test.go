@@ -171,20 +171,20 @@ func TestPoll(t *testing.T) {
 			t.Errorf("checkpoint %s = %s, want %s", key, v, want)
 		}
 	}
-	if w := testutil.ToFloat64(src.met.waited.WithLabelValues("search", "rate_limited")); w < 30 || w > 31 {
+	if w := testutil.ToFloat64(src.met.Waited.WithLabelValues("search", "rate_limited")); w < 30 || w > 31 {
 		t.Errorf("rate-limit wait = %vs", w)
 	}
 	for name, c := range map[string]struct{ got, want float64 }{
-		"token requests":   {testutil.ToFloat64(src.met.requests.WithLabelValues("access_token", "200")), 2},
-		"collected r/new":  {testutil.ToFloat64(src.met.collected.WithLabelValues("r/france/new")), 6},
-		"collected search": {testutil.ToFloat64(src.met.collected.WithLabelValues("search/" + query)), 4},
+		"token requests":   {testutil.ToFloat64(src.met.Requests.WithLabelValues("access_token", "200")), 2},
+		"collected r/new":  {testutil.ToFloat64(src.met.Collected.WithLabelValues("r/france/new")), 6},
+		"collected search": {testutil.ToFloat64(src.met.Collected.WithLabelValues("search/" + query)), 4},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", name, c.got, c.want)
 		}
 	}
 	for reason, want := range map[string]float64{"over_18": 1, "malformed": 1} {
-		if n := testutil.ToFloat64(src.met.rejected.WithLabelValues(reason)); n != want {
+		if n := testutil.ToFloat64(src.met.Rejected.WithLabelValues(reason)); n != want {
 			t.Errorf("rejected %s = %v, want %v", reason, n, want)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	gotwitter "github.com/dghubble/go-twitter/twitter"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // Endpoint names, in metrics and errors.
@@ -26,39 +27,39 @@ const userAgent = "vigie-ingest-twitter"
 
 // newHTTPError reads a v1.1 error answer: {"errors":[{"code":88,
 // "message":"Rate limit exceeded"}]}, or any text.
-func newHTTPError(endpoint string, resp *http.Response, body []byte) *httpError {
-	e := &httpError{endpoint: endpoint, status: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header)}
-	if t, ok := parseReset(resp.Header); ok {
-		e.reset = t
+func newHTTPError(endpoint string, resp *http.Response, body []byte) *httpsrc.HTTPError {
+	e := &httpsrc.HTTPError{API: "twitter api", Endpoint: endpoint, Status: resp.StatusCode, RetryAfter: httpsrc.ParseRetryAfter(resp.Header)}
+	if t, ok := httpsrc.ParseReset(resp.Header); ok {
+		e.Reset = t
 	}
 	var ae gotwitter.APIError
 	if json.Unmarshal(body, &ae) == nil && !ae.Empty() {
-		e.title = clip(ae.Errors[0].Message, 300)
-		e.detail = "code " + strconv.Itoa(ae.Errors[0].Code)
+		e.Title = clip(ae.Errors[0].Message, 300)
+		e.Detail = "code " + strconv.Itoa(ae.Errors[0].Code)
 	}
-	if e.title == "" {
-		e.title = http.StatusText(resp.StatusCode)
+	if e.Title == "" {
+		e.Title = http.StatusText(resp.StatusCode)
 	}
 	return e
 }
 
 // libError turns what a go-twitter REST call returned into one error:
-// an *httpError for any non-2xx answer (the library returns none for an
-// empty body), errMalformed for a 2xx it could not decode, the transport
+// an *httpsrc.HTTPError for any non-2xx answer (the library returns none for an
+// empty body), httpsrc.ErrMalformed for a 2xx it could not decode, the transport
 // error otherwise. partial is true when the body decoded with type
 // errors only: the objects that did decode are usable.
 func libError(endpoint string, resp *http.Response, err error) (e error, partial bool) {
 	if resp != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
-		he := &httpError{endpoint: endpoint, status: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header)}
-		if t, ok := parseReset(resp.Header); ok {
-			he.reset = t
+		he := &httpsrc.HTTPError{API: "twitter api", Endpoint: endpoint, Status: resp.StatusCode, RetryAfter: httpsrc.ParseRetryAfter(resp.Header)}
+		if t, ok := httpsrc.ParseReset(resp.Header); ok {
+			he.Reset = t
 		}
 		var ae gotwitter.APIError
 		if errors.As(err, &ae) && !ae.Empty() {
-			he.title = clip(ae.Errors[0].Message, 300)
-			he.detail = "code " + strconv.Itoa(ae.Errors[0].Code)
+			he.Title = clip(ae.Errors[0].Message, 300)
+			he.Detail = "code " + strconv.Itoa(ae.Errors[0].Code)
 		} else {
-			he.title = http.StatusText(resp.StatusCode)
+			he.Title = http.StatusText(resp.StatusCode)
 		}
 		return he, false
 	}
@@ -71,7 +72,7 @@ func libError(endpoint string, resp *http.Response, err error) (e error, partial
 			return fmt.Errorf("twitter api: %s: %w", endpoint, err), true
 		}
 		if errors.Is(err, errBodyTooLarge) || isJSONError(err) {
-			return fmt.Errorf("twitter api: %s: %w: %w", endpoint, errMalformed, err), false
+			return fmt.Errorf("twitter api: %s: %w: %w", endpoint, httpsrc.ErrMalformed, err), false
 		}
 	}
 	return fmt.Errorf("twitter api: %s: %w", endpoint, err), false
@@ -87,19 +88,19 @@ func isJSONError(err error) bool {
 // waits as Twitter asks on failures, and reports the time feed was not
 // read as gaps.
 func (s *Source) call(ctx context.Context, feed, endpoint string, do func(context.Context) error) error {
-	var b backoff
-	var down outage
+	var b httpsrc.Backoff
+	var down httpsrc.Outage
 	for {
-		if w := s.rate.wait(endpoint, s.now()); w > 0 {
+		if w := s.rate.Wait(endpoint, s.now()); w > 0 {
 			s.log.Info("rate_limit_pause", "endpoint", endpoint, "feed", feed, "wait_seconds", w.Seconds())
-			s.m.waited.WithLabelValues(Name, endpoint, reasonRateLimited).Add(w.Seconds())
+			s.m.Waited.WithLabelValues(Name, endpoint, httpsrc.ReasonRateLimited).Add(w.Seconds())
 			if err := s.sleep(ctx, w); err != nil {
 				return err
 			}
 		}
 		err := do(ctx)
-		if err == nil || ctx.Err() != nil || classify(err) == failFatal {
-			if g, ok := down.end(s.now(), Name, feed); ok {
+		if err == nil || ctx.Err() != nil || classify(err) == httpsrc.FailFatal {
+			if g, ok := down.End(s.now(), Name, feed); ok {
 				s.gaps.Report(ctx, g)
 			}
 			if err == nil {
@@ -112,16 +113,16 @@ func (s *Source) call(ctx context.Context, feed, endpoint string, do func(contex
 		}
 		kind := classify(err)
 		now := s.now()
-		w := b.next(kind, err, now)
+		w := b.Next(kind, err, now)
 		s.log.Warn("request_failed", "endpoint", endpoint, "feed", feed, "error", err, "retry_in_seconds", w.Seconds())
-		s.m.waited.WithLabelValues(Name, endpoint, kind.reason()).Add(w.Seconds())
-		if kind == failRateLimit {
-			s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: feed, From: now, To: now.Add(w), Reason: reasonRateLimited})
+		s.m.Waited.WithLabelValues(Name, endpoint, kind.Reason()).Add(w.Seconds())
+		if kind == httpsrc.FailRateLimit {
+			s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: feed, From: now, To: now.Add(w), Reason: httpsrc.ReasonRateLimited})
 		} else {
-			down.fail(now, kind.reason())
+			down.Fail(now, kind.Reason())
 		}
 		if err := s.sleep(ctx, w); err != nil {
-			if g, ok := down.end(s.now(), Name, feed); ok {
+			if g, ok := down.End(s.now(), Name, feed); ok {
 				s.gaps.Report(ctx, g)
 			}
 			return err
@@ -134,9 +135,9 @@ func (s *Source) count(endpoint string, resp *http.Response, err error) {
 	code := "error"
 	if resp != nil {
 		code = strconv.Itoa(resp.StatusCode)
-		s.rate.update(endpoint, resp.Header)
+		s.rate.Update(endpoint, resp.Header)
 	} else if err == nil {
 		return
 	}
-	s.m.requests.WithLabelValues(Name, endpoint, code).Inc()
+	s.m.Requests.WithLabelValues(Name, endpoint, code).Inc()
 }

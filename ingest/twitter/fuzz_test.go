@@ -17,6 +17,7 @@ import (
 
 	gotwitter "github.com/dghubble/go-twitter/twitter"
 
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/ingest/watch"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -27,7 +28,7 @@ func (discardPub) Publish(context.Context, *mention.Mention) error { return nil 
 func (discardPub) Flush(context.Context) error                     { return nil }
 
 func bareSource(tb testing.TB) *Source {
-	m, err := newMetrics(nil)
+	m, err := httpsrc.NewMetrics(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

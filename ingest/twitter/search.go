@@ -13,6 +13,7 @@ import (
 	gotwitter "github.com/dghubble/go-twitter/twitter"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // checkpoint is what is saved per search query.
@@ -60,11 +61,11 @@ func (s *Source) runSearch(ctx context.Context, pub ingest.Publisher) error {
 			err := s.poll(ctx, client, pub, f)
 			switch {
 			case err == nil, ctx.Err() != nil:
-			case isHTTP(err) && classify(err) == failFatal:
+			case isHTTP(err) && classify(err) == httpsrc.FailFatal:
 				f.dead = true
 				s.log.Error("search_query_failed", "feed", f.name(), "query", f.query, "error", err)
 				now := s.now()
-				s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: f.name(), From: now, To: now, Reason: reasonRejected})
+				s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: f.name(), From: now, To: now, Reason: httpsrc.ReasonRejected})
 			default:
 				s.log.Warn("search_poll_failed", "feed", f.name(), "error", err)
 			}
@@ -79,7 +80,7 @@ func (s *Source) runSearch(ctx context.Context, pub ingest.Publisher) error {
 }
 
 func isHTTP(err error) bool {
-	var he *httpError
+	var he *httpsrc.HTTPError
 	return errors.As(err, &he)
 }
 
@@ -157,7 +158,7 @@ func (s *Source) poll(ctx context.Context, client *gotwitter.Client, pub ingest.
 			break
 		}
 		if page >= s.cfg.Search.MaxPages {
-			s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: f.name(), From: f.sinceAt, To: oldestAt, Reason: reasonPageLimit})
+			s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: f.name(), From: f.sinceAt, To: oldestAt, Reason: httpsrc.ReasonPageLimit})
 			break
 		}
 		params.MaxID = st.minID - 1

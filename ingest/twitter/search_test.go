@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/bus"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/mention"
 )
 
@@ -121,7 +122,7 @@ func TestSearchRateLimited(t *testing.T) {
 		t.Fatalf("waits %v, want first %s", waits, want)
 	}
 	gaps := h.gaps.all()
-	if len(gaps) != 1 || gaps[0].Reason != reasonRateLimited || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(waits[0])) {
+	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonRateLimited || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(waits[0])) {
 		t.Fatalf("gaps %+v", gaps)
 	}
 	if n := len(h.mentions()); n != 5 {
@@ -157,7 +158,7 @@ func TestSearchServerErrors(t *testing.T) {
 		t.Fatalf("waits %v, want about 5s then 10s", w)
 	}
 	gaps := h.gaps.all()
-	if len(gaps) != 1 || gaps[0].Reason != reasonServer || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(w[0]+w[1])) {
+	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonServer || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(w[0]+w[1])) {
 		t.Fatalf("gaps %+v", gaps)
 	}
 	if n := len(h.mentions()); n != 3 {
@@ -224,7 +225,7 @@ func TestSearchUnauthorized(t *testing.T) {
 	if v := h.counter("vigie_ingest_requests_total", map[string]string{"source": Name}); v != 1 {
 		t.Errorf("%v requests, want 1", v)
 	}
-	if g := h.gaps.all(); len(g) != 1 || g[0].Reason != reasonRejected {
+	if g := h.gaps.all(); len(g) != 1 || g[0].Reason != httpsrc.ReasonRejected {
 		t.Errorf("gaps %+v", g)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	gotwitter "github.com/dghubble/go-twitter/twitter"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // Stream tuning.
@@ -52,9 +53,9 @@ func (s *Source) runStream(ctx context.Context, pub ingest.Publisher) error {
 	params := &gotwitter.StreamFilterParams{
 		Track: s.stream.track, Follow: follow, Language: s.stream.langs, StallWarnings: gotwitter.Bool(true),
 	}
-	var down outage
+	var down httpsrc.Outage
 	s.loadStreamCheckpoint(ctx, &down)
-	var b backoff
+	var b httpsrc.Backoff
 	for ctx.Err() == nil {
 		connectedAt, err := s.streamOnce(ctx, pub, params, &down)
 		if ctx.Err() != nil {
@@ -62,28 +63,28 @@ func (s *Source) runStream(ctx context.Context, pub ingest.Publisher) error {
 		}
 		now := s.now()
 		if !connectedAt.IsZero() && now.Sub(connectedAt) >= stableAfter {
-			b.reset()
+			b.Reset()
 		}
 		kind := classify(err)
-		if kind == failFatal {
+		if kind == httpsrc.FailFatal {
 			s.log.Error("stream_failed", "error", err)
-			down.fail(now, reasonRejected)
-			if g, ok := down.end(now, Name, feedStream); ok {
+			down.Fail(now, httpsrc.ReasonRejected)
+			if g, ok := down.End(now, Name, feedStream); ok {
 				s.gaps.Report(ctx, g)
 			}
 			return fmt.Errorf("twitter: stream: %w", err)
 		}
-		down.fail(now, kind.reason())
-		w := b.next(kind, err, now)
+		down.Fail(now, kind.Reason())
+		w := b.Next(kind, err, now)
 		s.log.Warn("stream_disconnected", "error", err, "retry_in_seconds", w.Seconds())
-		s.m.waited.WithLabelValues(Name, endpointStream, kind.reason()).Add(w.Seconds())
-		s.m.reconnects.WithLabelValues(Name).Inc()
+		s.m.Waited.WithLabelValues(Name, endpointStream, kind.Reason()).Add(w.Seconds())
+		s.m.Reconnects.WithLabelValues(Name).Inc()
 		if err := s.sleep(ctx, w); err != nil {
 			break
 		}
 	}
 	now := s.now()
-	if g, ok := down.end(now, Name, feedStream); ok {
+	if g, ok := down.End(now, Name, feedStream); ok {
 		s.gaps.Report(ctx, g)
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
@@ -109,11 +110,11 @@ func (s *Source) resolveFollow(ctx context.Context, client *gotwitter.Client) []
 			users = u
 			return nil
 		})
-		var he *httpError
+		var he *httpsrc.HTTPError
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case errors.As(err, &he) && he.status == http.StatusNotFound:
+		case errors.As(err, &he) && he.Status == http.StatusNotFound:
 			// users/lookup answers 404 when none of the names exists.
 		case err != nil:
 			s.log.Error("follow_lookup_failed", "handles", strings.Join(batch, ","), "error", err)
@@ -148,9 +149,9 @@ type streamState struct {
 // streamOnce opens one connection through go-twitter and reads it until
 // it ends. It returns when the connection was established (zero if it
 // never was) and why it ended.
-func (s *Source) streamOnce(ctx context.Context, pub ingest.Publisher, params *gotwitter.StreamFilterParams, down *outage) (time.Time, error) {
-	if w := s.rate.wait(endpointStream, s.now()); w > 0 {
-		s.m.waited.WithLabelValues(Name, endpointStream, reasonRateLimited).Add(w.Seconds())
+func (s *Source) streamOnce(ctx context.Context, pub ingest.Publisher, params *gotwitter.StreamFilterParams, down *httpsrc.Outage) (time.Time, error) {
+	if w := s.rate.Wait(endpointStream, s.now()); w > 0 {
+		s.m.Waited.WithLabelValues(Name, endpointStream, httpsrc.ReasonRateLimited).Add(w.Seconds())
 		if err := s.sleep(ctx, w); err != nil {
 			return time.Time{}, err
 		}
@@ -173,7 +174,7 @@ func (s *Source) streamOnce(ctx context.Context, pub ingest.Publisher, params *g
 	markUp := func() {
 		up = nil
 		st.connectedAt = s.now()
-		if g, ok := down.end(st.connectedAt, Name, feedStream); ok {
+		if g, ok := down.End(st.connectedAt, Name, feedStream); ok {
 			s.gaps.Report(ctx, g)
 		}
 		s.log.Info("stream_connected", "track", len(params.Track), "follow", len(params.Follow))
@@ -212,7 +213,7 @@ loop:
 	case st.end == nil:
 		return st.connectedAt, errStreamEnded
 	}
-	var he *httpError
+	var he *httpsrc.HTTPError
 	if errors.As(st.end, &he) {
 		return st.connectedAt, he
 	}
@@ -237,7 +238,7 @@ func (s *Source) handle(ctx context.Context, pub ingest.Publisher, msg any, st *
 			return err
 		}
 	case *gotwitter.StatusDeletion:
-		s.m.deletes.WithLabelValues(Name).Inc()
+		s.m.Deletions.WithLabelValues(Name).Inc()
 		if m != nil {
 			if id := tweetID(m.IDStr, m.ID); id != "" {
 				s.onDelete(ctx, IDPrefix+id)
@@ -298,17 +299,17 @@ type observe struct {
 func (o *observe) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := o.next.RoundTrip(req)
 	if err != nil {
-		o.s.m.requests.WithLabelValues(Name, endpointStream, "error").Inc()
+		o.s.m.Requests.WithLabelValues(Name, endpointStream, "error").Inc()
 		return nil, err
 	}
-	o.s.m.requests.WithLabelValues(Name, endpointStream, strconv.Itoa(resp.StatusCode)).Inc()
-	o.s.rate.update(endpointStream, resp.Header)
+	o.s.m.Requests.WithLabelValues(Name, endpointStream, strconv.Itoa(resp.StatusCode)).Inc()
+	o.s.rate.Update(endpointStream, resp.Header)
 	return resp, nil
 }
 
 // loadStreamCheckpoint opens an outage from the time the stream was last
 // read by an earlier run: it is reported once the stream is back.
-func (s *Source) loadStreamCheckpoint(ctx context.Context, down *outage) {
+func (s *Source) loadStreamCheckpoint(ctx context.Context, down *httpsrc.Outage) {
 	if s.checkpts == nil {
 		return
 	}
@@ -321,7 +322,7 @@ func (s *Source) loadStreamCheckpoint(ctx context.Context, down *outage) {
 	if data == nil || json.Unmarshal(data, &cp) != nil || cp.LastAt.IsZero() || cp.LastAt.After(s.now()) {
 		return
 	}
-	down.fail(cp.LastAt, reasonRestart)
+	down.Fail(cp.LastAt, httpsrc.ReasonRestart)
 }
 
 // saveStreamCheckpoint flushes, then records that the stream was read up

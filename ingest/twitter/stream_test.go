@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/mention"
 )
 
@@ -126,7 +127,7 @@ func TestStreamMessagesReconnect(t *testing.T) {
 		switch g.Reason {
 		case reasonStreamLimit:
 			limits = append(limits, i)
-		case reasonOutage:
+		case httpsrc.ReasonOutage:
 			outages = append(outages, i)
 		default:
 			t.Errorf("unexpected gap %+v", g)
@@ -154,7 +155,7 @@ func TestStreamMessagesReconnect(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if g := h.gaps.all(); len(g) != n+1 || g[n].Reason != reasonRestart || !g[n].From.Equal(stopped) || !g[n].To.Equal(stopped.Add(4*time.Minute)) {
+	if g := h.gaps.all(); len(g) != n+1 || g[n].Reason != httpsrc.ReasonRestart || !g[n].From.Equal(stopped) || !g[n].To.Equal(stopped.Add(4*time.Minute)) {
 		t.Fatalf("gaps after restart %+v", g[n:])
 	}
 }
@@ -189,7 +190,7 @@ func TestStreamEnhanceYourCalm(t *testing.T) {
 	if f := h.fake.filters[0]; f.Get("follow") != "" {
 		t.Errorf("follow %q for an account that does not exist", f.Get("follow"))
 	}
-	if g := h.gaps.all(); len(g) != 1 || g[0].Reason != reasonRateLimited {
+	if g := h.gaps.all(); len(g) != 1 || g[0].Reason != httpsrc.ReasonRateLimited {
 		t.Errorf("gaps %+v", g)
 	}
 }

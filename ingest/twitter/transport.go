@@ -163,7 +163,7 @@ var errStreamEnded = errors.New("stream connection ended")
 // streamConn carries one statuses/filter connection. It sends the
 // library's query parameters as a form body (Twitter asks for POST
 // bodies: a long track list overflows a URL), turns a non-200 answer
-// into an *httpError the library passes on, signals when the stream is
+// into an *httpsrc.HTTPError the library passes on, signals when the stream is
 // up, and pushes the stall timer back at every byte received.
 type streamConn struct {
 	next  http.RoundTripper

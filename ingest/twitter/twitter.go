@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigie-project/vigie/config/secret"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/ingest/watch"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -84,8 +85,8 @@ type Source struct {
 	now      func() time.Time
 	sleep    func(context.Context, time.Duration) error
 	onDelete func(context.Context, string)
-	m        *metrics
-	rate     rateState
+	m        *httpsrc.Metrics
+	rate     httpsrc.RateState
 
 	searches []searchQuery
 	stream   streamPlan
@@ -138,7 +139,7 @@ func New(cfg Config, deps ingest.Deps, opts ...Option) (*Source, error) {
 		checkpts: deps.Checkpoints,
 		gaps:     deps.Gaps,
 		now:      deps.Clock(),
-		sleep:    sleepCtx,
+		sleep:    httpsrc.SleepCtx,
 		onDelete: func(context.Context, string) {},
 	}
 	if s.gaps == nil {
@@ -156,8 +157,8 @@ func New(cfg Config, deps ingest.Deps, opts ...Option) (*Source, error) {
 	if s.chain, err = newRewrite(a, cfg.APIURL, cfg.StreamURL); err != nil {
 		return nil, fmt.Errorf("twitter: config: %w", err)
 	}
-	if s.m, err = newMetrics(deps.Registerer); err != nil {
-		return nil, err
+	if s.m, err = httpsrc.NewMetrics(deps.Registerer); err != nil {
+		return nil, fmt.Errorf("twitter: %w", err)
 	}
 	if err := s.plan(deps.Watches); err != nil {
 		return nil, err
@@ -304,13 +305,13 @@ func (s *Source) publish(ctx context.Context, pub ingest.Publisher, m *mention.M
 	if err := pub.Publish(ctx, m); err != nil {
 		return fmt.Errorf("twitter: %s: publish %s: %w", feed, m.ID, err)
 	}
-	s.m.collected.WithLabelValues(Name, feed).Inc()
+	s.m.Collected.WithLabelValues(Name, feed).Inc()
 	return nil
 }
 
 // reject counts and logs an object that was skipped.
 func (s *Source) reject(reason, id string, err error) {
-	s.m.rejected.WithLabelValues(Name, reason).Inc()
+	s.m.Rejected.WithLabelValues(Name, reason).Inc()
 	switch n := s.rejects.Add(1); {
 	case n <= maxLoggedRejects:
 		s.log.Warn("object_skipped", "reason", reason, "id", id, "error", err)

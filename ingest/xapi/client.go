@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // API paths and the endpoint names used in metrics and errors.
@@ -63,7 +64,7 @@ func (s *Source) newRequest(ctx context.Context, method, path string, q url.Valu
 }
 
 // doJSON sends a REST request and decodes a 2xx answer into out. Other
-// answers are an *httpError; an undecodable 2xx body wraps errMalformed.
+// answers are an *httpsrc.HTTPError; an undecodable 2xx body wraps httpsrc.ErrMalformed.
 func (s *Source) doJSON(ctx context.Context, endpoint, method, path string, q url.Values, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
@@ -73,12 +74,12 @@ func (s *Source) doJSON(ctx context.Context, endpoint, method, path string, q ur
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		s.m.requests.WithLabelValues(s.Name(), endpoint, "error").Inc()
+		s.m.Requests.WithLabelValues(s.Name(), endpoint, "error").Inc()
 		return fmt.Errorf("x api: %s: %w", endpoint, err)
 	}
 	defer resp.Body.Close()
-	s.m.requests.WithLabelValues(s.Name(), endpoint, strconv.Itoa(resp.StatusCode)).Inc()
-	s.rate.update(endpoint, resp.Header)
+	s.m.Requests.WithLabelValues(s.Name(), endpoint, strconv.Itoa(resp.StatusCode)).Inc()
+	s.rate.Update(endpoint, resp.Header)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
 		return fmt.Errorf("x api: %s: read body: %w", endpoint, err)
@@ -87,10 +88,10 @@ func (s *Source) doJSON(ctx context.Context, endpoint, method, path string, q ur
 		return newHTTPError(endpoint, resp, data)
 	}
 	if len(data) > maxBodyBytes {
-		return fmt.Errorf("x api: %s: %w: body over %d bytes", endpoint, errMalformed, maxBodyBytes)
+		return fmt.Errorf("x api: %s: %w: body over %d bytes", endpoint, httpsrc.ErrMalformed, maxBodyBytes)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("x api: %s: %w: %w", endpoint, errMalformed, err)
+		return fmt.Errorf("x api: %s: %w: %w", endpoint, httpsrc.ErrMalformed, err)
 	}
 	return nil
 }
@@ -107,35 +108,35 @@ type problem struct {
 	} `json:"errors"`
 }
 
-func newHTTPError(endpoint string, resp *http.Response, body []byte) *httpError {
-	e := &httpError{endpoint: endpoint, status: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header)}
-	if t, ok := parseReset(resp.Header); ok {
-		e.reset = t
+func newHTTPError(endpoint string, resp *http.Response, body []byte) *httpsrc.HTTPError {
+	e := &httpsrc.HTTPError{API: "x api", Endpoint: endpoint, Status: resp.StatusCode, RetryAfter: httpsrc.ParseRetryAfter(resp.Header)}
+	if t, ok := httpsrc.ParseReset(resp.Header); ok {
+		e.Reset = t
 	}
 	var p problem
 	if json.Unmarshal(body, &p) == nil {
-		e.title, e.detail = clip(p.Title, 200), clip(p.Detail, 500)
+		e.Title, e.Detail = clip(p.Title, 200), clip(p.Detail, 500)
 		for _, pe := range p.Errors {
 			for k := range pe.Parameters {
-				e.params = append(e.params, clip(k, 64))
+				e.Params = append(e.Params, clip(k, 64))
 			}
-			if e.detail == "" || e.detail == "One or more parameters to your request was invalid." {
-				e.detail = clip(pe.Message, 500)
+			if e.Detail == "" || e.Detail == "One or more parameters to your request was invalid." {
+				e.Detail = clip(pe.Message, 500)
 			}
 		}
-		slices.Sort(e.params)
-		e.params = slices.Compact(e.params)
+		slices.Sort(e.Params)
+		e.Params = slices.Compact(e.Params)
 	}
-	if e.title == "" {
-		e.title = http.StatusText(resp.StatusCode)
+	if e.Title == "" {
+		e.Title = http.StatusText(resp.StatusCode)
 	}
 	return e
 }
 
 // isParamError reports whether err is a 400 about parameter name.
 func isParamError(err error, name string) bool {
-	var he *httpError
-	return errors.As(err, &he) && he.status == http.StatusBadRequest && slices.Contains(he.params, name)
+	var he *httpsrc.HTTPError
+	return errors.As(err, &he) && he.Status == http.StatusBadRequest && slices.Contains(he.Params, name)
 }
 
 // clip shortens s to n bytes at most, on a rune boundary, so that a
@@ -156,48 +157,48 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 // or ctx ends. It honours the rate-limit headers of endpoint, waits as X
 // asks on failures, and reports the time feed was not read as gaps.
 func (s *Source) call(ctx context.Context, feed, endpoint string, do func(context.Context) error) error {
-	var b backoff
-	var down outage
+	var b httpsrc.Backoff
+	var down httpsrc.Outage
 	for {
-		if w := s.rate.wait(endpoint, s.now()); w > 0 {
+		if w := s.rate.Wait(endpoint, s.now()); w > 0 {
 			s.log.Info("rate_limit_pause", "endpoint", endpoint, "feed", feed, "wait_seconds", w.Seconds())
-			s.m.waited.WithLabelValues(s.Name(), endpoint, reasonRateLimited).Add(w.Seconds())
+			s.m.Waited.WithLabelValues(s.Name(), endpoint, httpsrc.ReasonRateLimited).Add(w.Seconds())
 			if err := s.sleep(ctx, w); err != nil {
 				return err
 			}
 		}
 		err := do(ctx)
 		if err == nil {
-			if g, ok := down.end(s.now(), s.Name(), feed); ok {
+			if g, ok := down.End(s.now(), s.Name(), feed); ok {
 				s.gaps.Report(ctx, g)
 			}
 			return nil
 		}
 		if ctx.Err() != nil {
-			if g, ok := down.end(s.now(), s.Name(), feed); ok {
+			if g, ok := down.End(s.now(), s.Name(), feed); ok {
 				s.gaps.Report(ctx, g)
 			}
 			return ctx.Err()
 		}
-		kind := classify(err)
-		if kind == failFatal {
-			if g, ok := down.end(s.now(), s.Name(), feed); ok {
+		kind := httpsrc.Classify(err)
+		if kind == httpsrc.FailFatal {
+			if g, ok := down.End(s.now(), s.Name(), feed); ok {
 				s.gaps.Report(ctx, g)
 			}
 			return err
 		}
 		now := s.now()
-		w := b.next(kind, err, now)
+		w := b.Next(kind, err, now)
 		s.log.Warn("request_failed", "endpoint", endpoint, "feed", feed, "error", err, "retry_in_seconds", w.Seconds())
-		s.m.waited.WithLabelValues(s.Name(), endpoint, kind.reason()).Add(w.Seconds())
-		if kind == failRateLimit {
+		s.m.Waited.WithLabelValues(s.Name(), endpoint, kind.Reason()).Add(w.Seconds())
+		if kind == httpsrc.FailRateLimit {
 			// The end of the wait is known: say so now.
-			s.gaps.Report(ctx, ingest.Gap{Source: s.Name(), Feed: feed, From: now, To: now.Add(w), Reason: reasonRateLimited})
+			s.gaps.Report(ctx, ingest.Gap{Source: s.Name(), Feed: feed, From: now, To: now.Add(w), Reason: httpsrc.ReasonRateLimited})
 		} else {
-			down.fail(now, kind.reason())
+			down.Fail(now, kind.Reason())
 		}
 		if err := s.sleep(ctx, w); err != nil {
-			if g, ok := down.end(s.now(), s.Name(), feed); ok {
+			if g, ok := down.End(s.now(), s.Name(), feed); ok {
 				s.gaps.Report(ctx, g)
 			}
 			return err

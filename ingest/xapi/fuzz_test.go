@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/ingest/watch"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -38,7 +39,7 @@ func (c *countPub) Flush(context.Context) error { return nil }
 
 // bareSource is a Source with only what parsing needs.
 func bareSource(tb testing.TB) *Source {
-	m, err := newMetrics(nil)
+	m, err := httpsrc.NewMetrics(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

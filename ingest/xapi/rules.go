@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // rule is a filtered-stream rule.
@@ -118,15 +120,15 @@ func (s *Source) syncRules(ctx context.Context) error {
 // rule is sent alone so that one bad rule costs only itself.
 func (s *Source) addRules(ctx context.Context, batch []rule) (int, error) {
 	n, err := s.postRules(ctx, batch)
-	var he *httpError
-	if err == nil || len(batch) == 1 || !errors.As(err, &he) || he.status != http.StatusBadRequest {
+	var he *httpsrc.HTTPError
+	if err == nil || len(batch) == 1 || !errors.As(err, &he) || he.Status != http.StatusBadRequest {
 		return n, err
 	}
 	total := 0
 	for _, r := range batch {
 		n, err := s.postRules(ctx, []rule{r})
-		if errors.As(err, &he) && he.status == http.StatusBadRequest {
-			s.m.rejected.WithLabelValues(Name, "rule").Inc()
+		if errors.As(err, &he) && he.Status == http.StatusBadRequest {
+			s.m.Rejected.WithLabelValues(Name, "rule").Inc()
 			s.log.Error("stream_rule_refused", "value", r.Value, "tag", r.Tag, "error", err)
 			continue
 		}
@@ -151,7 +153,7 @@ func (s *Source) postRules(ctx context.Context, batch []rule) (int, error) {
 		if e.Title == "DuplicateRule" {
 			continue // already there: what we wanted
 		}
-		s.m.rejected.WithLabelValues(Name, "rule").Inc()
+		s.m.Rejected.WithLabelValues(Name, "rule").Inc()
 		s.log.Error("stream_rule_refused", "value", clip(e.Value, 600), "title", clip(e.Title, 100),
 			"details", clip(strings.Join(e.Details, "; "), 500))
 	}

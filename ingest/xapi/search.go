@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // searchPage is a GET /2/tweets/search/recent answer.
@@ -71,11 +72,11 @@ func (s *Source) runSearch(ctx context.Context, pub ingest.Publisher) error {
 			err := s.poll(ctx, pub, f)
 			switch {
 			case err == nil, ctx.Err() != nil:
-			case classify(err) == failFatal && isHTTP(err):
+			case httpsrc.Classify(err) == httpsrc.FailFatal && isHTTP(err):
 				f.dead = true
 				s.log.Error("search_query_failed", "feed", f.name(), "query", f.query, "error", err)
 				now := s.now()
-				s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: f.name(), From: now, To: now, Reason: reasonRejected})
+				s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: f.name(), From: now, To: now, Reason: httpsrc.ReasonRejected})
 			default:
 				s.log.Warn("search_poll_failed", "feed", f.name(), "error", err)
 			}
@@ -90,7 +91,7 @@ func (s *Source) runSearch(ctx context.Context, pub ingest.Publisher) error {
 }
 
 func isHTTP(err error) bool {
-	var he *httpError
+	var he *httpsrc.HTTPError
 	return errors.As(err, &he)
 }
 
@@ -177,7 +178,7 @@ func (s *Source) poll(ctx context.Context, pub ingest.Publisher, f *searchFeed) 
 		if page >= s.cfg.Search.MaxPages {
 			// More is waiting than one poll reads: what lies between the
 			// checkpoint and the oldest post read is skipped.
-			s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: f.name(), From: f.sinceAt, To: oldestAt, Reason: reasonPageLimit})
+			s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: f.name(), From: f.sinceAt, To: oldestAt, Reason: httpsrc.ReasonPageLimit})
 			break
 		}
 		q.Set("pagination_token", resp.Meta.NextToken)
@@ -217,7 +218,7 @@ func (s *Source) publishTweets(ctx context.Context, pub ingest.Publisher, data [
 	}
 	l := newLookup(inc)
 	if l.bad > 0 {
-		s.m.rejected.WithLabelValues(Name, "malformed").Add(float64(l.bad))
+		s.m.Rejected.WithLabelValues(Name, "malformed").Add(float64(l.bad))
 	}
 	now := s.now()
 	for _, raw := range data {

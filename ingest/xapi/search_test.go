@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/bus"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/mention"
 )
 
@@ -158,7 +159,7 @@ func TestSearchRateLimited(t *testing.T) {
 		t.Fatalf("waits %v, want first %s (until x-rate-limit-reset)", waits, want)
 	}
 	gaps := h.gaps.all()
-	if len(gaps) != 1 || gaps[0].Reason != reasonRateLimited || !gaps[0].From.Equal(before) ||
+	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonRateLimited || !gaps[0].From.Equal(before) ||
 		!gaps[0].To.Equal(before.Add(waits[0])) || gaps[0].Source != Name || gaps[0].Feed != "search:airfrance/0" {
 		t.Fatalf("gaps %+v", gaps)
 	}
@@ -168,7 +169,7 @@ func TestSearchRateLimited(t *testing.T) {
 	if v := h.counter("vigie_ingest_requests_total", map[string]string{"source": Name, "code": "429"}); v != 1 {
 		t.Errorf("429 requests counted %v", v)
 	}
-	if v := h.counter("vigie_ingest_backoff_seconds_total", map[string]string{"reason": reasonRateLimited}); v != waits[0].Seconds() {
+	if v := h.counter("vigie_ingest_backoff_seconds_total", map[string]string{"reason": httpsrc.ReasonRateLimited}); v != waits[0].Seconds() {
 		t.Errorf("backoff seconds %v, want %v", v, waits[0].Seconds())
 	}
 }
@@ -196,7 +197,7 @@ func TestSearchServerErrorsBackoff(t *testing.T) {
 		t.Fatalf("waits %v, want about 5s then 10s", w)
 	}
 	gaps := h.gaps.all()
-	if len(gaps) != 1 || gaps[0].Reason != reasonServer || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(w[0]+w[1])) {
+	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonServer || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(w[0]+w[1])) {
 		t.Fatalf("gaps %+v", gaps)
 	}
 	if n := len(h.mentions()); n != 3 {
@@ -299,7 +300,7 @@ func TestSearchUnauthorized(t *testing.T) {
 		t.Errorf("%v requests, want 1 (4xx are not retried)", v)
 	}
 	gaps := h.gaps.all()
-	if len(gaps) != 1 || gaps[0].Reason != reasonRejected {
+	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonRejected {
 		t.Errorf("gaps %+v", gaps)
 	}
 	if strings.Contains(err.Error(), "wrong-token-value") {
@@ -310,18 +311,18 @@ func TestSearchUnauthorized(t *testing.T) {
 func TestClassify(t *testing.T) {
 	for _, c := range []struct {
 		err  error
-		want failKind
+		want httpsrc.FailKind
 	}{
-		{&httpError{status: 429}, failRateLimit},
-		{&httpError{status: 503}, failServer},
-		{&httpError{status: 500}, failServer},
-		{&httpError{status: 401}, failFatal},
-		{&httpError{status: 400}, failFatal},
-		{errors.New("connection refused"), failNetwork},
-		{errStalled, failNetwork},
-		{errors.Join(errMalformed, errors.New("x")), failServer},
+		{&httpsrc.HTTPError{Status: 429}, httpsrc.FailRateLimit},
+		{&httpsrc.HTTPError{Status: 503}, httpsrc.FailServer},
+		{&httpsrc.HTTPError{Status: 500}, httpsrc.FailServer},
+		{&httpsrc.HTTPError{Status: 401}, httpsrc.FailFatal},
+		{&httpsrc.HTTPError{Status: 400}, httpsrc.FailFatal},
+		{errors.New("connection refused"), httpsrc.FailNetwork},
+		{errStalled, httpsrc.FailNetwork},
+		{errors.Join(httpsrc.ErrMalformed, errors.New("x")), httpsrc.FailServer},
 	} {
-		if got := classify(c.err); got != c.want {
+		if got := httpsrc.Classify(c.err); got != c.want {
 			t.Errorf("classify(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}

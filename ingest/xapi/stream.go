@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // Stream tuning.
@@ -73,12 +74,12 @@ func (s *Source) runStream(ctx context.Context, pub ingest.Publisher) error {
 		}
 		s.log.Error("stream_rules_failed", "error", err)
 		now := s.now()
-		s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: feedStream, From: now, To: now, Reason: reasonRejected})
+		s.gaps.Report(ctx, ingest.Gap{Source: Name, Feed: feedStream, From: now, To: now, Reason: httpsrc.ReasonRejected})
 		return fmt.Errorf("xapi: stream: %w", err)
 	}
-	var down outage
+	var down httpsrc.Outage
 	s.loadStreamCheckpoint(ctx, &down)
-	var b backoff
+	var b httpsrc.Backoff
 	for ctx.Err() == nil {
 		connectedAt, err := s.streamOnce(ctx, pub, &down)
 		if ctx.Err() != nil {
@@ -86,28 +87,28 @@ func (s *Source) runStream(ctx context.Context, pub ingest.Publisher) error {
 		}
 		now := s.now()
 		if !connectedAt.IsZero() && now.Sub(connectedAt) >= stableAfter {
-			b.reset()
+			b.Reset()
 		}
-		kind := classify(err)
-		if kind == failFatal {
+		kind := httpsrc.Classify(err)
+		if kind == httpsrc.FailFatal {
 			s.log.Error("stream_failed", "error", err)
-			down.fail(now, reasonRejected)
-			if g, ok := down.end(now, Name, feedStream); ok {
+			down.Fail(now, httpsrc.ReasonRejected)
+			if g, ok := down.End(now, Name, feedStream); ok {
 				s.gaps.Report(ctx, g)
 			}
 			return fmt.Errorf("xapi: stream: %w", err)
 		}
-		down.fail(now, kind.reason())
-		w := b.next(kind, err, now)
+		down.Fail(now, kind.Reason())
+		w := b.Next(kind, err, now)
 		s.log.Warn("stream_disconnected", "error", err, "retry_in_seconds", w.Seconds())
-		s.m.waited.WithLabelValues(Name, endpointStream, kind.reason()).Add(w.Seconds())
-		s.m.reconnects.WithLabelValues(Name).Inc()
+		s.m.Waited.WithLabelValues(Name, endpointStream, kind.Reason()).Add(w.Seconds())
+		s.m.Reconnects.WithLabelValues(Name).Inc()
 		if err := s.sleep(ctx, w); err != nil {
 			break
 		}
 	}
 	now := s.now()
-	if g, ok := down.end(now, Name, feedStream); ok {
+	if g, ok := down.End(now, Name, feedStream); ok {
 		s.gaps.Report(ctx, g)
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
@@ -118,7 +119,7 @@ func (s *Source) runStream(ctx context.Context, pub ingest.Publisher) error {
 
 // loadStreamCheckpoint opens an outage from the time the stream was last
 // read by an earlier run: it is reported once the stream is back.
-func (s *Source) loadStreamCheckpoint(ctx context.Context, down *outage) {
+func (s *Source) loadStreamCheckpoint(ctx context.Context, down *httpsrc.Outage) {
 	if s.checkpts == nil {
 		return
 	}
@@ -131,7 +132,7 @@ func (s *Source) loadStreamCheckpoint(ctx context.Context, down *outage) {
 	if data == nil || json.Unmarshal(data, &cp) != nil || cp.LastAt.IsZero() || cp.LastAt.After(s.now()) {
 		return
 	}
-	down.fail(cp.LastAt, reasonRestart)
+	down.Fail(cp.LastAt, httpsrc.ReasonRestart)
 }
 
 // saveStreamCheckpoint flushes, then records that the stream was read up
@@ -153,15 +154,15 @@ func (s *Source) saveStreamCheckpoint(ctx context.Context, pub ingest.Publisher,
 // streamOnce opens one connection and reads it until it ends. It returns
 // when the connection was established (zero if it never was) and why it
 // ended.
-func (s *Source) streamOnce(ctx context.Context, pub ingest.Publisher, down *outage) (time.Time, error) {
+func (s *Source) streamOnce(ctx context.Context, pub ingest.Publisher, down *httpsrc.Outage) (time.Time, error) {
 	q := url.Values{"expansions": {expansions}, "tweet.fields": {tweetFields}, "user.fields": {userFields}}
 	backfill := time.Duration(0)
-	if n := s.cfg.Stream.BackfillMinutes; n > 0 && !down.since.IsZero() {
+	if n := s.cfg.Stream.BackfillMinutes; n > 0 && !down.Since().IsZero() {
 		q.Set("backfill_minutes", strconv.Itoa(n))
 		backfill = time.Duration(n) * time.Minute
 	}
-	if w := s.rate.wait(endpointStream, s.now()); w > 0 {
-		s.m.waited.WithLabelValues(Name, endpointStream, reasonRateLimited).Add(w.Seconds())
+	if w := s.rate.Wait(endpointStream, s.now()); w > 0 {
+		s.m.Waited.WithLabelValues(Name, endpointStream, httpsrc.ReasonRateLimited).Add(w.Seconds())
 		if err := s.sleep(ctx, w); err != nil {
 			return time.Time{}, err
 		}
@@ -180,21 +181,21 @@ func (s *Source) streamOnce(ctx context.Context, pub ingest.Publisher, down *out
 	}
 	resp, err := s.streamHTTP.Do(req)
 	if err != nil {
-		s.m.requests.WithLabelValues(Name, endpointStream, "error").Inc()
+		s.m.Requests.WithLabelValues(Name, endpointStream, "error").Inc()
 		if stalled.Load() && ctx.Err() == nil {
 			return time.Time{}, fmt.Errorf("x api: %s: no answer in %s: %w", endpointStream, stall, errStalled)
 		}
 		return time.Time{}, fmt.Errorf("x api: %s: %w", endpointStream, err)
 	}
 	defer resp.Body.Close()
-	s.m.requests.WithLabelValues(Name, endpointStream, strconv.Itoa(resp.StatusCode)).Inc()
-	s.rate.update(endpointStream, resp.Header)
+	s.m.Requests.WithLabelValues(Name, endpointStream, strconv.Itoa(resp.StatusCode)).Inc()
+	s.rate.Update(endpointStream, resp.Header)
 	if resp.StatusCode != http.StatusOK {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		return time.Time{}, newHTTPError(endpointStream, resp, data)
 	}
 	connectedAt := s.now()
-	if g, ok := down.end(connectedAt, Name, feedStream); ok {
+	if g, ok := down.End(connectedAt, Name, feedStream); ok {
 		if backfill > 0 {
 			// X replays the last minutes: only what is older is lost.
 			g.To = g.To.Add(-backfill)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 func streamConfig(h *harness) Config {
@@ -125,7 +127,7 @@ func TestStreamRulesMessagesReconnect(t *testing.T) {
 		t.Errorf("reconnects %v, want 1", v)
 	}
 	gaps := h.gaps.all()
-	if len(gaps) != 1 || gaps[0].Feed != feedStream || gaps[0].Reason != reasonOutage || !gaps[0].To.After(gaps[0].From) {
+	if len(gaps) != 1 || gaps[0].Feed != feedStream || gaps[0].Reason != httpsrc.ReasonOutage || !gaps[0].To.After(gaps[0].From) {
 		t.Fatalf("gaps %+v, want one outage between the two connections", gaps)
 	}
 	if w := h.sl.recorded(); len(w) != 1 || w[0] > 250*time.Millisecond {
@@ -150,7 +152,7 @@ func TestStreamRulesMessagesReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	gaps = h.gaps.all()
-	if len(gaps) != 2 || gaps[1].Reason != reasonRestart || !gaps[1].From.Equal(stopped) || !gaps[1].To.Equal(stopped.Add(3*time.Minute)) {
+	if len(gaps) != 2 || gaps[1].Reason != httpsrc.ReasonRestart || !gaps[1].From.Equal(stopped) || !gaps[1].To.Equal(stopped.Add(3*time.Minute)) {
 		t.Fatalf("gaps after restart %+v", gaps)
 	}
 }
@@ -212,7 +214,7 @@ func TestStreamTooManyConnections(t *testing.T) {
 		t.Fatalf("waits %v, want %s", w, reset.Sub(before)+time.Second)
 	}
 	gaps := h.gaps.all()
-	if len(gaps) != 1 || gaps[0].Reason != reasonRateLimited || !gaps[0].From.Equal(before) {
+	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonRateLimited || !gaps[0].From.Equal(before) {
 		t.Fatalf("gaps %+v", gaps)
 	}
 }

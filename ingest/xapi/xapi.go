@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigie-project/vigie/config/secret"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/mention"
 )
 
@@ -74,8 +75,8 @@ type Source struct {
 	gaps       ingest.Gaps
 	now        func() time.Time
 	sleep      func(context.Context, time.Duration) error
-	m          *metrics
-	rate       rateState
+	m          *httpsrc.Metrics
+	rate       httpsrc.RateState
 
 	queries []searchQuery // one feed per query
 	rules   []rule        // wanted stream rules
@@ -141,7 +142,7 @@ func New(cfg Config, deps ingest.Deps, opts ...Option) (*Source, error) {
 		checkpts:   deps.Checkpoints,
 		gaps:       deps.Gaps,
 		now:        deps.Clock(),
-		sleep:      sleepCtx,
+		sleep:      httpsrc.SleepCtx,
 	}
 	if s.gaps == nil {
 		s.gaps = logGaps{s.log}
@@ -151,8 +152,8 @@ func New(cfg Config, deps ingest.Deps, opts ...Option) (*Source, error) {
 			return nil, err
 		}
 	}
-	if s.m, err = newMetrics(deps.Registerer); err != nil {
-		return nil, err
+	if s.m, err = httpsrc.NewMetrics(deps.Registerer); err != nil {
+		return nil, fmt.Errorf("xapi: %w", err)
 	}
 	if err := s.plan(deps); err != nil {
 		return nil, err
@@ -260,13 +261,13 @@ func (s *Source) publish(ctx context.Context, pub ingest.Publisher, m *mention.M
 	if err := pub.Publish(ctx, m); err != nil {
 		return fmt.Errorf("xapi: %s: publish %s: %w", feed, m.ID, err)
 	}
-	s.m.collected.WithLabelValues(Name, feed).Inc()
+	s.m.Collected.WithLabelValues(Name, feed).Inc()
 	return nil
 }
 
 // reject counts and logs an object that was skipped.
 func (s *Source) reject(reason, id string, err error) {
-	s.m.rejected.WithLabelValues(Name, reason).Inc()
+	s.m.Rejected.WithLabelValues(Name, reason).Inc()
 	switch n := s.rejects.Add(1); {
 	case n <= maxLoggedRejects:
 		s.log.Warn("object_skipped", "reason", reason, "id", id, "error", err)
