@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/watch"
 )
 
@@ -104,7 +105,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 	out, _ := yaml.Marshal(c)
 	var logs bytes.Buffer
 	var bodies []string
-	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	hc := &http.Client{Transport: collectortest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if r.Body != nil {
 			var b bytes.Buffer
 			b.ReadFrom(r.Body)
@@ -116,7 +117,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 	c.Jetstream.Enabled = false
 	s, err := New(c, ingest.Deps{
 		Log:  slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		HTTP: hc, Checkpoints: memCheckpoints{}, Gaps: nopGaps{},
+		HTTP: hc, Checkpoints: collectortest.NopCheckpoints{}, Gaps: collectortest.NopGaps{},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +160,7 @@ func TestWatchQueries(t *testing.T) {
 }
 
 func TestJWTExpiry(t *testing.T) {
-	sess := readFixture(t, "create_session.json")
+	sess := collectortest.ReadFixture(t, "create_session.json")
 	var s struct{ AccessJwt string }
 	if err := json.Unmarshal(sess, &s); err != nil {
 		t.Fatal(err)

@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/watch"
 	"github.com/vigie-project/vigie/mention"
 )
 
 func decodeFixturePosts(t testing.TB, name string) (posts []*postView, bad int) {
 	t.Helper()
-	sp, err := decodeSearchPage(readFixture(t, name))
+	sp, err := decodeSearchPage(collectortest.ReadFixture(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestFacetOutOfRange(t *testing.T) {
 
 func FuzzPost(f *testing.F) {
 	for _, name := range []string{"search_first.json", "search_new.json", "search_older.json"} {
-		sp, _ := decodeSearchPage(readFixture(f, name))
+		sp, _ := decodeSearchPage(collectortest.ReadFixture(f, name))
 		for _, raw := range sp.Posts {
 			f.Add([]byte(raw))
 		}
@@ -146,7 +147,7 @@ func FuzzPost(f *testing.F) {
 }
 
 func FuzzJetstreamEvent(f *testing.F) {
-	for _, line := range strings.Split(strings.TrimSpace(string(readFixture(f, "jetstream.jsonl"))), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(string(collectortest.ReadFixture(f, "jetstream.jsonl"))), "\n") {
 		f.Add([]byte(line))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -161,7 +162,7 @@ func FuzzJetstreamEvent(f *testing.F) {
 }
 
 func BenchmarkConvertSearchPage(b *testing.B) {
-	body := readFixture(b, "search_first.json")
+	body := collectortest.ReadFixture(b, "search_first.json")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -175,7 +176,7 @@ func BenchmarkConvertSearchPage(b *testing.B) {
 }
 
 func BenchmarkJetstreamEvent(b *testing.B) {
-	line := []byte(strings.Split(string(readFixture(b, "jetstream.jsonl")), "\n")[0])
+	line := []byte(strings.Split(string(collectortest.ReadFixture(b, "jetstream.jsonl")), "\n")[0])
 	b.SetBytes(int64(len(line)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -197,7 +198,7 @@ func BenchmarkJetstreamFilter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(readFixture(b, "jetstream.jsonl"))), "\n")
+	lines := strings.Split(strings.TrimSpace(string(collectortest.ReadFixture(b, "jetstream.jsonl"))), "\n")
 	var events [][]byte
 	for _, l := range lines {
 		events = append(events, []byte(l))

@@ -8,12 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/watch"
 )
 
@@ -23,20 +23,6 @@ const (
 	refreshPath = "bsky.social /xrpc/com.atproto.server.refreshSession"
 	profilePath = "bsky.social /xrpc/app.bsky.actor.getProfiles"
 )
-
-// parkAfter stops the poll loop (blocking until ctx ends) at its n-th
-// poll-interval sleep, and closes reached then.
-func parkAfter(n int, interval time.Duration, reached chan<- struct{}) func(context.Context, time.Duration) error {
-	var polls atomic.Int32
-	return func(ctx context.Context, d time.Duration) error {
-		if d == interval && int(polls.Add(1)) == n {
-			close(reached)
-			<-ctx.Done()
-			return ctx.Err()
-		}
-		return nil
-	}
-}
 
 func ids(did string, rkeys ...string) []string {
 	var out []string
@@ -58,25 +44,25 @@ var (
 
 func tokens(t *testing.T, file string) (access, refresh string) {
 	var s struct{ AccessJwt, RefreshJwt string }
-	if err := json.Unmarshal(readFixture(t, file), &s); err != nil {
+	if err := json.Unmarshal(collectortest.ReadFixture(t, file), &s); err != nil {
 		t.Fatal(err)
 	}
 	return s.AccessJwt, s.RefreshJwt
 }
 
 func TestSearch(t *testing.T) {
-	e := newEnv(t)
+	e := collectortest.NewEnv(t, testNow)
 	api := newAPIServer(t)
 	var resetAt time.Time
-	api.script(createPath, reply{file: "create_session.json"})
-	api.script(refreshPath, reply{file: "refresh_session.json"})
-	api.script(profilePath, reply{file: "get_profiles.json"}, reply{file: "get_profiles.json"})
-	api.script(searchPath,
-		reply{status: http.StatusBadRequest, body: `{"error":"ExpiredToken","message":"Token has expired"}`},
-		reply{file: "search_first.json"},
-		reply{file: "search_new.json"},
-		reply{serve: func(w http.ResponseWriter, r *http.Request) {
-			resetAt = e.clock.now().Add(30 * time.Second)
+	api.Script(createPath, collectortest.Reply{File: "create_session.json"})
+	api.Script(refreshPath, collectortest.Reply{File: "refresh_session.json"})
+	api.Script(profilePath, collectortest.Reply{File: "get_profiles.json"}, collectortest.Reply{File: "get_profiles.json"})
+	api.Script(searchPath,
+		collectortest.Reply{Status: http.StatusBadRequest, Body: `{"error":"ExpiredToken","message":"Token has expired"}`},
+		collectortest.Reply{File: "search_first.json"},
+		collectortest.Reply{File: "search_new.json"},
+		collectortest.Reply{Serve: func(w http.ResponseWriter, r *http.Request) {
+			resetAt = e.Clock.Now().Add(30 * time.Second)
 			w.Header().Set("RateLimit-Limit", "3000")
 			w.Header().Set("RateLimit-Remaining", "0")
 			w.Header().Set("RateLimit-Reset", strconv.FormatInt(resetAt.Unix(), 10))
@@ -84,27 +70,27 @@ func TestSearch(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 			w.Write([]byte(`{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}`))
 		}},
-		reply{file: "search_older.json"},
+		collectortest.Reply{File: "search_older.json"},
 	)
 	reached := make(chan struct{})
-	e.clock.onSleep = parkAfter(2, time.Minute, reached)
+	e.Clock.OnSleep = collectortest.ParkAfter(2, time.Minute, reached)
 	no := false
 	src, err := New(Config{
 		Identifier: "vigie-bot.bsky.social", AppPassword: "app-pass-word",
 		Queries: []Query{{Q: `"air france"`}}, FromWatches: &no,
 		PollInterval: time.Minute, MaxPages: 3,
-	}, e.deps(api.client()), WithSleep(e.clock.sleep))
+	}, e.Deps(api.Client()), WithSleep(e.Clock.Sleep))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-reached; cancel() }()
-	run(t, ctx, src, e.pub)
+	collectortest.Run(t, ctx, src, e.Pub)
 
-	got := e.streamMentions(t)
+	got := e.StreamMentions(t)
 	want := []string{idP1, idP2, idP4, idN1, idN2, idLate}
 	slices.Sort(want)
-	if keys := sortedKeys(got); !slices.Equal(keys, want) {
+	if keys := collectortest.SortedKeys(got); !slices.Equal(keys, want) {
 		t.Fatalf("MENTIONS ids:\n%s\nwant\n%s", strings.Join(keys, "\n"), strings.Join(want, "\n"))
 	}
 	if m := got[idP4]; m.Author.Followers != 1250000 || !m.Author.Verified || m.Author.Handle != "lemonde.fr" {
@@ -113,7 +99,7 @@ func TestSearch(t *testing.T) {
 	if m := got[idLate]; m.Author.Followers != 4021 || !m.CollectedAt.After(testNow) {
 		t.Errorf("late post = %+v", m)
 	}
-	for id, n := range e.pub.counts() {
+	for id, n := range e.Pub.Counts() {
 		if n != 1 {
 			t.Errorf("%s published %d times (the overlap must skip what was published)", id, n)
 		}
@@ -124,7 +110,7 @@ func TestSearch(t *testing.T) {
 	a1, r1 := tokens(t, "create_session.json")
 	a2, _ := tokens(t, "refresh_session.json")
 	var auth []string
-	for _, r := range api.requests() {
+	for _, r := range api.Requests() {
 		path := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 		h := r.Header.Get("Authorization")
 		switch h {
@@ -143,7 +129,7 @@ func TestSearch(t *testing.T) {
 
 	// Queries: latest first; the second poll from the checkpoint minus the
 	// overlap, then with the cursor, again after the 429.
-	q := api.queries(searchPath)
+	q := api.Queries(searchPath)
 	if len(q) != 5 {
 		t.Fatalf("searches = %q", q)
 	}
@@ -161,19 +147,19 @@ func TestSearch(t *testing.T) {
 	}
 
 	// The 429: a gap up to the reset, and a wait that honoured it.
-	gaps := e.gaps.all()
+	gaps := e.Gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != "rate_limited" || gaps[0].Feed != `search/"air france"` ||
 		gaps[0].To.Before(resetAt) || gaps[0].To.After(resetAt.Add(time.Second)) {
 		t.Errorf("gaps = %+v, want one rate_limited up to %v", gaps, resetAt)
 	}
 	waited := false
-	for _, d := range e.clock.slept() {
+	for _, d := range e.Clock.Slept() {
 		waited = waited || d >= 29*time.Second && d <= 31*time.Second
 	}
 	if !waited {
-		t.Errorf("sleeps %v: none honours the reset", e.clock.slept())
+		t.Errorf("sleeps %v: none honours the reset", e.Clock.Slept())
 	}
-	cp, _ := e.kv.Load(context.Background(), `bluesky/search/"air france"`)
+	cp, _ := e.KV.Load(context.Background(), `bluesky/search/"air france"`)
 	if string(cp) != `{"newest":"2026-11-02T08:58:00Z"}` {
 		t.Errorf("checkpoint = %s", cp)
 	}
@@ -196,30 +182,30 @@ func TestSearch(t *testing.T) {
 // posts between the old checkpoint and the new head are not lost, and
 // none is published twice.
 func TestRestartResumesCursor(t *testing.T) {
-	e := newEnv(t)
+	e := collectortest.NewEnv(t, testNow)
 	api := newAPIServer(t)
 	const path = "api.bsky.app /xrpc/app.bsky.feed.searchPosts"
-	api.script(path, reply{file: "search_first.json"}, reply{file: "search_new.json"}, reply{file: "search_older.json"})
+	api.Script(path, collectortest.Reply{File: "search_first.json"}, collectortest.Reply{File: "search_new.json"}, collectortest.Reply{File: "search_older.json"})
 	no := false
 	cfg := Config{Queries: []Query{{Q: `"air france"`}}, FromWatches: &no, AuthorFollowers: &no, PollInterval: time.Minute, MaxPages: 1}
 	for i, polls := range []int{2, 1} {
 		reached := make(chan struct{})
-		e.clock.onSleep = parkAfter(polls, time.Minute, reached)
-		src, err := New(cfg, e.deps(api.client()), WithSleep(e.clock.sleep))
+		e.Clock.OnSleep = collectortest.ParkAfter(polls, time.Minute, reached)
+		src, err := New(cfg, e.Deps(api.Client()), WithSleep(e.Clock.Sleep))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { <-reached; cancel() }()
-		run(t, ctx, src, e.pub)
+		collectortest.Run(t, ctx, src, e.Pub)
 		if i == 0 {
-			cp, _ := e.kv.Load(context.Background(), `bluesky/search/"air france"`)
+			cp, _ := e.KV.Load(context.Background(), `bluesky/search/"air france"`)
 			if string(cp) != `{"newest":"2026-11-02T08:55:10.412Z","cursor":"p2","head":"2026-11-02T08:58:00Z"}` {
 				t.Fatalf("checkpoint after the first run = %s", cp)
 			}
 		}
 	}
-	q := api.queries(path)
+	q := api.Queries(path)
 	if len(q) != 3 {
 		t.Fatalf("searches = %q", q)
 	}
@@ -227,34 +213,34 @@ func TestRestartResumesCursor(t *testing.T) {
 	if v.Get("cursor") != "p2" || v.Get("since") != "2026-11-02T08:54:10Z" {
 		t.Errorf("the second run asked %q, want the saved cursor", q[2])
 	}
-	got := e.streamMentions(t)
+	got := e.StreamMentions(t)
 	want := []string{idP1, idP2, idP4, idN1, idN2, idLate}
 	slices.Sort(want)
-	if keys := sortedKeys(got); !slices.Equal(keys, want) {
+	if keys := collectortest.SortedKeys(got); !slices.Equal(keys, want) {
 		t.Fatalf("MENTIONS ids %q, want %q", keys, want)
 	}
-	for id, n := range e.pub.counts() {
+	for id, n := range e.Pub.Counts() {
 		if n != 1 {
 			t.Errorf("%s published %d times", id, n)
 		}
 	}
-	if cp, _ := e.kv.Load(context.Background(), `bluesky/search/"air france"`); string(cp) != `{"newest":"2026-11-02T08:58:00Z"}` {
+	if cp, _ := e.KV.Load(context.Background(), `bluesky/search/"air france"`); string(cp) != `{"newest":"2026-11-02T08:58:00Z"}` {
 		t.Errorf("final checkpoint = %s", cp)
 	}
-	if gaps := e.gaps.all(); len(gaps) != 0 {
+	if gaps := e.Gaps.All(); len(gaps) != 0 {
 		t.Errorf("gaps = %+v", gaps)
 	}
 }
 
 func TestJetstream(t *testing.T) {
-	e := newEnv(t)
+	e := collectortest.NewEnv(t, testNow)
 	api := newAPIServer(t)
 	const path = "jetstream2.us-east.bsky.network /subscribe"
-	lines := strings.Split(strings.TrimSpace(string(readFixture(t, "jetstream.jsonl"))), "\n")
+	lines := strings.Split(strings.TrimSpace(string(collectortest.ReadFixture(t, "jetstream.jsonl"))), "\n")
 	pong := make(chan string, 1)
 	second := make(chan string, 1)
-	api.script(path,
-		reply{serve: func(w http.ResponseWriter, r *http.Request) {
+	api.Script(path,
+		collectortest.Reply{Serve: func(w http.ResponseWriter, r *http.Request) {
 			conn, brw := wsUpgrade(t, w, r)
 			if conn == nil {
 				return
@@ -274,7 +260,7 @@ func TestJetstream(t *testing.T) {
 			brw.Flush()
 			readClientFrame(brw.Reader) // the client's close
 		}},
-		reply{serve: func(w http.ResponseWriter, r *http.Request) {
+		collectortest.Reply{Serve: func(w http.ResponseWriter, r *http.Request) {
 			conn, brw := wsUpgrade(t, w, r)
 			if conn == nil {
 				return
@@ -295,10 +281,10 @@ func TestJetstream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := e.deps(api.client())
+	deps := e.Deps(api.Client())
 	deps.Watches = m
 	no := false
-	src, err := New(Config{FromWatches: &no, Jetstream: Jetstream{Enabled: true}}, deps, WithSleep(e.clock.sleep))
+	src, err := New(Config{FromWatches: &no, Jetstream: Jetstream{Enabled: true}}, deps, WithSleep(e.Clock.Sleep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,20 +293,20 @@ func TestJetstream(t *testing.T) {
 	go func() {
 		secondQuery = <-second
 		for { // the client reads the event and saves its cursor
-			cp, _ := e.kv.Load(context.Background(), "bluesky/jetstream")
-			if len(e.gaps.all()) > 0 && string(cp) == "1793613300000000" {
+			cp, _ := e.KV.Load(context.Background(), "bluesky/jetstream")
+			if len(e.Gaps.All()) > 0 && string(cp) == "1793613300000000" {
 				break
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		cancel()
 	}()
-	run(t, ctx, src, e.pub)
+	collectortest.Run(t, ctx, src, e.Pub)
 
-	got := e.streamMentions(t)
+	got := e.StreamMentions(t)
 	fr := "bluesky:did:plc:pau6k2m7x3q5z4v7n2w5yd7c/3m4qz3ab5kc2h"
 	en := "bluesky:did:plc:tnk5x7k5q3m6z4v7n2w5yd3d/3m4qz3af9kg2l"
-	if keys := sortedKeys(got); !slices.Equal(keys, []string{fr, en}) {
+	if keys := collectortest.SortedKeys(got); !slices.Equal(keys, []string{fr, en}) {
 		t.Fatalf("MENTIONS ids %q, want the two posts about Air France", keys)
 	}
 	if m := got[en]; m.Lang != "en" || !slices.Equal(m.Hashtags, []string{"airfrance"}) || m.Author.ID != "did:plc:tnk5x7k5q3m6z4v7n2w5yd3d" ||
@@ -330,19 +316,19 @@ func TestJetstream(t *testing.T) {
 	if p := <-pong; p != "ka" {
 		t.Errorf("pong = %q", p)
 	}
-	if q := api.queries(path); len(q) != 2 || q[0] != "wantedCollections=app.bsky.feed.post" {
+	if q := api.Queries(path); len(q) != 2 || q[0] != "wantedCollections=app.bsky.feed.post" {
 		t.Errorf("queries = %q", q)
 	}
 	const last = 1793609700007000
 	if want := "wantedCollections=app.bsky.feed.post&cursor=" + strconv.FormatInt(last-5_000_000, 10); secondQuery != want {
 		t.Errorf("reconnected with %q, want %q", secondQuery, want)
 	}
-	gaps := e.gaps.all()
+	gaps := e.Gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != "stream_gap" || gaps[0].Feed != "jetstream" ||
 		!gaps[0].From.Equal(time.UnixMicro(last).UTC()) || !gaps[0].To.Equal(time.Date(2026, 11, 2, 9, 55, 0, 0, time.UTC)) {
 		t.Errorf("gaps = %+v, want the hour the relay skipped", gaps)
 	}
-	if cp, _ := e.kv.Load(context.Background(), "bluesky/jetstream"); string(cp) != "1793613300000000" {
+	if cp, _ := e.KV.Load(context.Background(), "bluesky/jetstream"); string(cp) != "1793613300000000" {
 		t.Errorf("checkpoint = %s", cp)
 	}
 	for ev, want := range map[string]float64{"post": 3, "identity": 2, "account": 1, "delete": 1} {

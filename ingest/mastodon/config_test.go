@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/watch"
 )
 
@@ -129,13 +130,13 @@ func TestSecretNeverLeaks(t *testing.T) {
 
 	var logs bytes.Buffer
 	var gotAuth []string
-	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	hc := &http.Client{Transport: collectortest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		gotAuth = append(gotAuth, r.Header.Get("Authorization"))
 		return nil, fmt.Errorf("connection refused")
 	})}
 	s, err := New(c, ingest.Deps{
 		Log:  slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		HTTP: hc, Checkpoints: memCheckpoints{}, Gaps: nopGaps{},
+		HTTP: hc, Checkpoints: collectortest.NopCheckpoints{}, Gaps: collectortest.NopGaps{},
 	}, WithSleep(func(ctx context.Context, d time.Duration) error { return context.Canceled }))
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 	}
 	// A missing token file is an error naming the field, not the value.
 	c.Instances[0].AccessTokenFile = filepath.Join(t.TempDir(), "missing")
-	if _, err := New(c, ingest.Deps{HTTP: hc, Checkpoints: memCheckpoints{}, Gaps: nopGaps{}}); err == nil ||
+	if _, err := New(c, ingest.Deps{HTTP: hc, Checkpoints: collectortest.NopCheckpoints{}, Gaps: collectortest.NopGaps{}}); err == nil ||
 		!strings.HasPrefix(err.Error(), "instances[0].access_token_file:") {
 		t.Fatalf("err = %v", err)
 	}
@@ -169,7 +170,7 @@ func TestFeedsFromWatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := Config{Instances: []Instance{{URL: "https://mastodon.social", Hashtags: []string{"airfrance"}, Accounts: []string{"airfrance"}}}}
-	s, err := New(c, ingest.Deps{HTTP: http.DefaultClient, Checkpoints: memCheckpoints{}, Gaps: nopGaps{}, Watches: m})
+	s, err := New(c, ingest.Deps{HTTP: http.DefaultClient, Checkpoints: collectortest.NopCheckpoints{}, Gaps: collectortest.NopGaps{}, Watches: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,16 +182,3 @@ func TestFeedsFromWatches(t *testing.T) {
 		t.Errorf("key = %q", s.instances[0].polled[2].key)
 	}
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-type memCheckpoints struct{}
-
-func (memCheckpoints) Load(context.Context, string) ([]byte, error) { return nil, nil }
-func (memCheckpoints) Save(context.Context, string, []byte) error   { return nil }
-
-type nopGaps struct{}
-
-func (nopGaps) Report(context.Context, ingest.Gap) {}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 )
 
 func readEvents(t testing.TB, in string) ([]sseEvent, error) {
@@ -51,7 +53,7 @@ func TestSSEReader(t *testing.T) {
 }
 
 func TestSSEFixture(t *testing.T) {
-	got, err := readEvents(t, string(readFixture(t, "stream_greve.sse")))
+	got, err := readEvents(t, string(collectortest.ReadFixture(t, "stream_greve.sse")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func TestSSETooLong(t *testing.T) {
 }
 
 func FuzzSSE(f *testing.F) {
-	f.Add(string(readFixture(f, "stream_greve.sse")))
+	f.Add(string(collectortest.ReadFixture(f, "stream_greve.sse")))
 	f.Add("event: a\r\ndata: b\r\n\r\n:c\r")
 	f.Add("data\n\n\r\r\n")
 	f.Fuzz(func(t *testing.T, in string) {

@@ -1,31 +1,22 @@
 package mastodon
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/mention"
 )
 
 var testNow = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // convertPage decodes a fixture page and converts every status that
 // decodes, in page order.
 func convertPage(t *testing.T, name string) (ms []*mention.Mention, bad int) {
 	t.Helper()
-	page, err := decodePage(readFixture(t, name))
+	page, err := decodePage(collectortest.ReadFixture(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +159,11 @@ func TestNewerID(t *testing.T) {
 // FuzzStatus feeds arbitrary JSON to the decoder and converter: no panic,
 // and whatever Normalize accepts has the collector's id and source.
 func FuzzStatus(f *testing.F) {
-	page, _ := decodePage(readFixture(f, "tag_airfrance_newest.json"))
+	page, _ := decodePage(collectortest.ReadFixture(f, "tag_airfrance_newest.json"))
 	for _, raw := range page {
 		f.Add([]byte(raw))
 	}
-	acc, _ := decodePage(readFixture(f, "account_statuses.json"))
+	acc, _ := decodePage(collectortest.ReadFixture(f, "account_statuses.json"))
 	f.Add([]byte(acc[0]))
 	f.Add([]byte(`{"id":"1","created_at":"2026-11-02T08:00:00Z","reblog":{"id":"2","created_at":"2026-11-02T07:00:00Z"},"quote":{"quoted_status_id":"3"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -192,7 +183,7 @@ func FuzzStatus(f *testing.F) {
 }
 
 func BenchmarkConvertPage(b *testing.B) {
-	body := readFixture(b, "tag_airfrance_newest.json")
+	body := collectortest.ReadFixture(b, "tag_airfrance_newest.json")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	c := converter{host: "mastodon.social", now: testNow}

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/watch"
 )
 
@@ -95,14 +96,14 @@ func TestSecretNeverLeaks(t *testing.T) {
 
 	var logs bytes.Buffer
 	var auths []string
-	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	hc := &http.Client{Transport: collectortest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		auths = append(auths, r.Header.Get("Authorization"))
 		return &http.Response{StatusCode: 401, Header: http.Header{}, Request: r,
 			Body: io.NopCloser(strings.NewReader(`{"message": "Unauthorized", "error": 401}`))}, nil
 	})}
 	s, err := New(c, ingest.Deps{
 		Log:  slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		HTTP: hc, Checkpoints: memCheckpoints{}, Gaps: nopGaps{},
+		HTTP: hc, Checkpoints: collectortest.NopCheckpoints{}, Gaps: collectortest.NopGaps{},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/mention"
 )
 
 func decodeFixture(t testing.TB, name string) (posts []*link, bad int) {
 	t.Helper()
-	l, err := decodeListing(readFixture(t, name))
+	l, err := decodeListing(collectortest.ReadFixture(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestTextHelpers(t *testing.T) {
 
 func FuzzListing(f *testing.F) {
 	for _, name := range []string{"new_france_1.json", "search_1.json", "search_2.json"} {
-		f.Add(readFixture(f, name))
+		f.Add(collectortest.ReadFixture(f, name))
 	}
 	f.Add([]byte(`{"kind":"Listing","data":{"after":null,"children":[{"kind":"t3","data":{"id":"z","created_utc":1793609700,"selftext":"u/x http://"}}]}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -139,7 +140,7 @@ func FuzzListing(f *testing.F) {
 }
 
 func BenchmarkConvertListing(b *testing.B) {
-	body := readFixture(b, "new_france_2.json")
+	body := collectortest.ReadFixture(b, "new_france_2.json")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

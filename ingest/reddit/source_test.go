@@ -7,11 +7,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 )
 
 const (
@@ -21,25 +22,11 @@ const (
 	query      = `"air france" OR airfrance`
 )
 
-// parkAfter stops the poll loop (blocking until ctx ends) at its n-th
-// poll-interval sleep, and closes reached then.
-func parkAfter(n int, interval time.Duration, reached chan<- struct{}) func(context.Context, time.Duration) error {
-	var polls atomic.Int32
-	return func(ctx context.Context, d time.Duration) error {
-		if d == interval && int(polls.Add(1)) == n {
-			close(reached)
-			<-ctx.Done()
-			return ctx.Err()
-		}
-		return nil
-	}
-}
-
 func accessToken(t *testing.T, file string) string {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.Unmarshal(readFixture(t, file), &tok); err != nil {
+	if err := json.Unmarshal(collectortest.ReadFixture(t, file), &tok); err != nil {
 		t.Fatal(err)
 	}
 	return tok.AccessToken
@@ -55,53 +42,53 @@ func redditIDs(ids ...string) []string {
 }
 
 func TestPoll(t *testing.T) {
-	e := newEnv(t)
+	e := collectortest.NewEnv(t, testNow)
 	api := newAPIServer(t)
 	var resetAt time.Time
-	api.script(tokenPath, reply{file: "token.json"}, reply{file: "token_renewed.json"})
-	api.script(newPath,
-		reply{file: "new_france_1.json"},
-		reply{file: "new_france_2.json"},
-		reply{status: http.StatusServiceUnavailable, body: `<html><body><h1>503 Service Unavailable</h1></body></html>`},
-		reply{file: "new_france_3.json"},
+	api.Script(tokenPath, collectortest.Reply{File: "token.json"}, collectortest.Reply{File: "token_renewed.json"})
+	api.Script(newPath,
+		collectortest.Reply{File: "new_france_1.json"},
+		collectortest.Reply{File: "new_france_2.json"},
+		collectortest.Reply{Status: http.StatusServiceUnavailable, Body: `<html><body><h1>503 Service Unavailable</h1></body></html>`},
+		collectortest.Reply{File: "new_france_3.json"},
 	)
-	api.script(searchPath,
-		reply{status: http.StatusUnauthorized, body: `{"message": "Unauthorized", "error": 401}`},
-		reply{file: "search_1.json"},
-		reply{serve: func(w http.ResponseWriter, r *http.Request) {
-			resetAt = e.clock.now().Add(30 * time.Second)
+	api.Script(searchPath,
+		collectortest.Reply{Status: http.StatusUnauthorized, Body: `{"message": "Unauthorized", "error": 401}`},
+		collectortest.Reply{File: "search_1.json"},
+		collectortest.Reply{Serve: func(w http.ResponseWriter, r *http.Request) {
+			resetAt = e.Clock.Now().Add(30 * time.Second)
 			w.Header().Set("X-Ratelimit-Used", "600")
 			w.Header().Set("X-Ratelimit-Remaining", "0.0")
 			w.Header().Set("X-Ratelimit-Reset", "30")
 			w.WriteHeader(http.StatusTooManyRequests)
 			w.Write([]byte(`{"message": "Too Many Requests", "error": 429}`))
 		}},
-		reply{file: "search_2.json"},
+		collectortest.Reply{File: "search_2.json"},
 	)
 	reached := make(chan struct{})
-	e.clock.onSleep = parkAfter(2, time.Minute, reached)
+	e.Clock.OnSleep = collectortest.ParkAfter(2, time.Minute, reached)
 	no := false
 	src, err := New(Config{
 		ClientID: "p-jcoLKBynTLew", ClientSecret: "csecret", UserAgent: "server:vigie-test:v1 (by /u/vigie_test)",
 		Subreddits: []string{"france"}, Queries: []string{query}, FromWatches: &no, PollInterval: time.Minute,
-	}, e.deps(api.client()), WithSleep(e.clock.sleep))
+	}, e.Deps(api.Client()), WithSleep(e.Clock.Sleep))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-reached; cancel() }()
-	run(t, ctx, src, e.pub)
+	collectortest.Run(t, ctx, src, e.Pub)
 
-	got := e.streamMentions(t)
+	got := e.StreamMentions(t)
 	// 1gk7x60 came late: older than the checkpoint, within the overlap.
 	want := redditIDs("1gk7x5a", "1gk7x1m", "1gk7x6q", "1gk7w9e", "1gk7y2b", "1gk7xz9", "1gk7x9c", "1gk7x7k", "1gk7y5p", "1gk7x60")
-	if keys := sortedKeys(got); !slices.Equal(keys, want) {
+	if keys := collectortest.SortedKeys(got); !slices.Equal(keys, want) {
 		t.Fatalf("MENTIONS ids %q\nwant %q", keys, want)
 	}
 	if m := got["reddit:1gk7y5p"]; !slices.Equal(m.Links, []string{"https://www.reuters.com/business/aerospace-defense/air-france-strike-2026-11-02/"}) || m.Likes != 310 {
 		t.Errorf("link post = %+v", m)
 	}
-	for id, n := range e.pub.counts() {
+	for id, n := range e.Pub.Counts() {
 		if n != 1 {
 			t.Errorf("%s published %d times", id, n)
 		}
@@ -110,7 +97,7 @@ func TestPoll(t *testing.T) {
 	// OAuth: the app's credentials for a token, renewed after a 401.
 	t1, t2 := accessToken(t, "token.json"), accessToken(t, "token_renewed.json")
 	var seq []string
-	for _, r := range api.requests() {
+	for _, r := range api.Requests() {
 		if r.Header.Get("User-Agent") != "server:vigie-test:v1 (by /u/vigie_test)" {
 			t.Errorf("%s: User-Agent %q", r.URL.Path, r.Header.Get("User-Agent"))
 		}
@@ -129,13 +116,13 @@ func TestPoll(t *testing.T) {
 		t.Errorf("requests:\n%s\nwant them to start with\n%s", strings.Join(seq, " "), want)
 	}
 
-	q := api.queries(newPath)
+	q := api.Queries(newPath)
 	// The last page goes on past the checkpoint within the overlap (5m).
 	if len(q) != 5 || q[0] != "limit=100&raw_json=1" || q[1] != q[0] || q[2] != "after=t3_1gk7x9c&limit=100&raw_json=1" || q[3] != q[2] ||
 		q[4] != "after=t3_1gk7x3z&limit=100&raw_json=1" {
 		t.Errorf("subreddit queries = %q", q)
 	}
-	q = api.queries(searchPath)
+	q = api.Queries(searchPath)
 	v, _ := url.ParseQuery(q[3])
 	if len(q) != 5 || v.Get("q") != query || v.Get("sort") != "new" || v.Get("type") != "link" || v.Has("include_over_18") ||
 		!strings.HasPrefix(q[4], "after=t3_1gk7x6q&") {
@@ -143,7 +130,7 @@ func TestPoll(t *testing.T) {
 	}
 
 	var rate, outage int
-	for _, g := range e.gaps.all() {
+	for _, g := range e.Gaps.All() {
 		switch {
 		case g.Reason == "rate_limited" && g.Feed == "search/"+query && !g.To.Before(resetAt) && !g.To.After(resetAt.Add(time.Second)):
 			rate++
@@ -154,20 +141,20 @@ func TestPoll(t *testing.T) {
 		}
 	}
 	if rate != 1 || outage != 1 {
-		t.Errorf("gaps = %+v", e.gaps.all())
+		t.Errorf("gaps = %+v", e.Gaps.All())
 	}
 	waited := false
-	for _, d := range e.clock.slept() {
+	for _, d := range e.Clock.Slept() {
 		waited = waited || d >= 30*time.Second && d <= 31*time.Second
 	}
 	if !waited {
-		t.Errorf("sleeps %v: none honours X-Ratelimit-Reset", e.clock.slept())
+		t.Errorf("sleeps %v: none honours X-Ratelimit-Reset", e.Clock.Slept())
 	}
 	for key, want := range map[string]string{
 		"reddit/r/france/new":    `{"newest":"t3_1gk7y2b","newest_at":"2026-11-02T08:57:40Z"}`,
 		"reddit/search/" + query: `{"newest":"t3_1gk7y5p","newest_at":"2026-11-02T08:58:20Z"}`,
 	} {
-		if v, _ := e.kv.Load(context.Background(), key); string(v) != want {
+		if v, _ := e.KV.Load(context.Background(), key); string(v) != want {
 			t.Errorf("checkpoint %s = %s, want %s", key, v, want)
 		}
 	}
@@ -192,10 +179,10 @@ func TestPoll(t *testing.T) {
 
 func TestMetricsShared(t *testing.T) {
 	// Two collectors on one registry share the series, told apart by source.
-	e := newEnv(t)
+	e := collectortest.NewEnv(t, testNow)
 	cfg := Config{ClientID: "a", ClientSecret: "b", Subreddits: []string{"france"}}
 	for range 2 {
-		if _, err := New(cfg, e.deps(http.DefaultClient)); err != nil {
+		if _, err := New(cfg, e.Deps(http.DefaultClient)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -205,44 +192,44 @@ func TestMetricsShared(t *testing.T) {
 // listing's after cursor; a new Source on the same checkpoints goes on
 // from there down to the old newest post: no gap, nothing twice.
 func TestRestartResumesAfter(t *testing.T) {
-	e := newEnv(t)
+	e := collectortest.NewEnv(t, testNow)
 	api := newAPIServer(t)
-	api.script(tokenPath, reply{file: "token.json"}, reply{file: "token.json"})
-	api.script(newPath, reply{file: "new_france_1.json"}, reply{file: "new_france_2.json"}, reply{file: "new_france_3.json"})
+	api.Script(tokenPath, collectortest.Reply{File: "token.json"}, collectortest.Reply{File: "token.json"})
+	api.Script(newPath, collectortest.Reply{File: "new_france_1.json"}, collectortest.Reply{File: "new_france_2.json"}, collectortest.Reply{File: "new_france_3.json"})
 	no := false
 	cfg := Config{ClientID: "id", ClientSecret: "s", Subreddits: []string{"france"}, FromWatches: &no, PollInterval: time.Minute, MaxPages: 1, Overlap: time.Second}
 	for i, polls := range []int{2, 1} {
 		reached := make(chan struct{})
-		e.clock.onSleep = parkAfter(polls, time.Minute, reached)
-		src, err := New(cfg, e.deps(api.client()), WithSleep(e.clock.sleep))
+		e.Clock.OnSleep = collectortest.ParkAfter(polls, time.Minute, reached)
+		src, err := New(cfg, e.Deps(api.Client()), WithSleep(e.Clock.Sleep))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { <-reached; cancel() }()
-		run(t, ctx, src, e.pub)
+		collectortest.Run(t, ctx, src, e.Pub)
 		if i == 0 {
-			if v, _ := e.kv.Load(context.Background(), "reddit/r/france/new"); string(v) != `{"newest":"t3_1gk7x5a","newest_at":"2026-11-02T08:50:00Z","after":"t3_1gk7x9c","head":"t3_1gk7y2b","head_at":"2026-11-02T08:57:40Z"}` {
+			if v, _ := e.KV.Load(context.Background(), "reddit/r/france/new"); string(v) != `{"newest":"t3_1gk7x5a","newest_at":"2026-11-02T08:50:00Z","after":"t3_1gk7x9c","head":"t3_1gk7y2b","head_at":"2026-11-02T08:57:40Z"}` {
 				t.Fatalf("checkpoint after the first run = %s", v)
 			}
 		}
 	}
-	if q := api.queries(newPath); len(q) != 3 || q[2] != "after=t3_1gk7x9c&limit=100&raw_json=1" {
+	if q := api.Queries(newPath); len(q) != 3 || q[2] != "after=t3_1gk7x9c&limit=100&raw_json=1" {
 		t.Fatalf("queries = %q", q)
 	}
 	want := redditIDs("1gk7x5a", "1gk7x1m", "1gk7y2b", "1gk7xz9", "1gk7x9c", "1gk7x7k")
-	if keys := sortedKeys(e.streamMentions(t)); !slices.Equal(keys, want) {
+	if keys := collectortest.SortedKeys(e.StreamMentions(t)); !slices.Equal(keys, want) {
 		t.Fatalf("MENTIONS ids %q, want %q", keys, want)
 	}
-	for id, n := range e.pub.counts() {
+	for id, n := range e.Pub.Counts() {
 		if n != 1 {
 			t.Errorf("%s published %d times", id, n)
 		}
 	}
-	if v, _ := e.kv.Load(context.Background(), "reddit/r/france/new"); string(v) != `{"newest":"t3_1gk7y2b","newest_at":"2026-11-02T08:57:40Z"}` {
+	if v, _ := e.KV.Load(context.Background(), "reddit/r/france/new"); string(v) != `{"newest":"t3_1gk7y2b","newest_at":"2026-11-02T08:57:40Z"}` {
 		t.Errorf("final checkpoint = %s", v)
 	}
-	if gaps := e.gaps.all(); len(gaps) != 0 {
+	if gaps := e.Gaps.All(); len(gaps) != 0 {
 		t.Errorf("gaps = %+v", gaps)
 	}
 }

@@ -15,15 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-project/vigie/bus"
 	"github.com/vigie-project/vigie/bus/bustest"
 	"github.com/vigie-project/vigie/config/secret"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/watch"
-	"github.com/vigie-project/vigie/mention"
 )
 
 // A fake Twitter API v1.1 speaking the documented wire format:
@@ -316,30 +315,11 @@ func (s *sleeper) recorded() []time.Duration {
 	return slices.Clone(s.waits)
 }
 
-type recGaps struct {
-	mu   sync.Mutex
-	gaps []ingest.Gap
-	next ingest.Gaps
-}
-
-func (g *recGaps) Report(ctx context.Context, gap ingest.Gap) {
-	g.mu.Lock()
-	g.gaps = append(g.gaps, gap)
-	g.mu.Unlock()
-	g.next.Report(ctx, gap)
-}
-
-func (g *recGaps) all() []ingest.Gap {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.gaps)
-}
-
 type harness struct {
 	t     *testing.T
 	b     *bus.Bus
 	kv    *bus.KVStore
-	gaps  *recGaps
+	gaps  *collectortest.Gaps
 	reg   *prometheus.Registry
 	clock *fakeClock
 	sl    *sleeper
@@ -368,7 +348,7 @@ func newHarness(t *testing.T) *harness {
 	clock := &fakeClock{t: time.Date(2024, 11, 14, 7, 0, 0, 0, time.UTC)}
 	return &harness{
 		t: t, b: b, kv: kv, clock: clock, sl: &sleeper{clock: clock}, fake: newFakeTwitter(t), w: w,
-		gaps: &recGaps{next: b.NewGapReporter(bustest.Logger(t), nil)},
+		gaps: collectortest.NewGaps(b.NewGapReporter(bustest.Logger(t), nil)),
 		reg:  prometheus.NewRegistry(),
 	}
 }
@@ -400,81 +380,6 @@ func (h *harness) run(s *Source, stop func(cancel context.CancelFunc)) error {
 	return s.Run(ctx, h.b.NewMentionPublisher())
 }
 
-func (h *harness) mentions() []*mention.Mention {
-	h.t.Helper()
-	ctx := context.Background()
-	n, err := h.b.StreamMsgs(ctx, bus.StreamMentions)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if n == 0 {
-		return nil
-	}
-	c, err := h.b.JS.OrderedConsumer(ctx, bus.StreamMentions, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out []*mention.Mention
-	for uint64(len(out)) < n {
-		batch, err := c.Fetch(int(n)-len(out), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		got := 0
-		for msg := range batch.Messages() {
-			m, err := mention.Unmarshal(msg.Data())
-			if err != nil {
-				h.t.Fatal(err)
-			}
-			out = append(out, m)
-			got++
-		}
-		if got == 0 {
-			h.t.Fatalf("MENTIONS holds %d messages, read %d", n, len(out))
-		}
-	}
-	return out
-}
-
-func (h *harness) waitMentions(n uint64) {
-	h.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		got, err := h.b.StreamMsgs(context.Background(), bus.StreamMentions)
-		if err == nil && got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("MENTIONS holds %d messages, want %d", got, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (h *harness) counter(name string, labels map[string]string) float64 {
-	h.t.Helper()
-	mfs, err := h.reg.Gather()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	total := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue next
-				}
-			}
-			total += m.GetCounter().GetValue()
-		}
-	}
-	return total
-}
-
 func (h *harness) cancelAfterPolls(n int, interval time.Duration) func(context.CancelFunc) {
 	return func(cancel context.CancelFunc) {
 		polls := 0
@@ -486,19 +391,4 @@ func (h *harness) cancelAfterPolls(n int, interval time.Duration) func(context.C
 			}
 		}
 	}
-}
-
-func sortedIDs(ms []*mention.Mention) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = m.ID
-	}
-	slices.Sort(out)
-	return out
-}
-
-func sorted(l []string) []string {
-	l = slices.Clone(l)
-	slices.Sort(l)
-	return l
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/bus"
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -39,7 +40,7 @@ func TestSearchCheckpointRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := h.fake.ids()
-	if got := h.mentions(); !slices.Equal(sortedIDs(got), sorted(all[50:])) {
+	if got := collectortest.Mentions(h.t, h.b); !slices.Equal(collectortest.SortedIDs(got), slices.Sorted(slices.Values(all[50:]))) {
 		t.Fatalf("run 1 published %d mentions, want the 100 newest", len(got))
 	}
 	q := h.fake.searchCalls[0]
@@ -86,11 +87,11 @@ func TestSearchCheckpointRestart(t *testing.T) {
 	}
 	all = h.fake.ids()
 	n, _ := h.b.StreamMsgs(context.Background(), bus.StreamMentions)
-	got := h.mentions()
-	if want := sorted(all[50:]); n != uint64(len(want)) || !slices.Equal(sortedIDs(got), want) {
+	got := collectortest.Mentions(h.t, h.b)
+	if want := slices.Sorted(slices.Values(all[50:])); n != uint64(len(want)) || !slices.Equal(collectortest.SortedIDs(got), want) {
 		t.Fatalf("MENTIONS holds %d messages (%d read), want %d: a gap or a duplicate", n, len(got), len(want))
 	}
-	for _, g := range h.gaps.all() {
+	for _, g := range h.gaps.All() {
 		t.Errorf("unexpected gap %+v", g)
 	}
 	if h.fake.badAuth != 0 {
@@ -121,11 +122,11 @@ func TestSearchRateLimited(t *testing.T) {
 	if want := reset.Sub(before) + time.Second; len(waits) == 0 || waits[0] != want {
 		t.Fatalf("waits %v, want first %s", waits, want)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonRateLimited || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(waits[0])) {
 		t.Fatalf("gaps %+v", gaps)
 	}
-	if n := len(h.mentions()); n != 5 {
+	if n := len(collectortest.Mentions(h.t, h.b)); n != 5 {
 		t.Fatalf("published %d, want 5", n)
 	}
 }
@@ -157,11 +158,11 @@ func TestSearchServerErrors(t *testing.T) {
 	if len(w) < 2 || w[0] > 5*time.Second || w[0] < 4*time.Second || w[1] > 10*time.Second || w[1] < 8*time.Second {
 		t.Fatalf("waits %v, want about 5s then 10s", w)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonServer || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(w[0]+w[1])) {
 		t.Fatalf("gaps %+v", gaps)
 	}
-	if n := len(h.mentions()); n != 3 {
+	if n := len(collectortest.Mentions(h.t, h.b)); n != 3 {
 		t.Fatalf("published %d, want 3", n)
 	}
 }
@@ -181,11 +182,11 @@ func TestSearchRecordedPageGolden(t *testing.T) {
 	if err := h.run(h.newSource(searchConfig(h)), h.cancelAfterPolls(1, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	got := h.mentions()
+	got := collectortest.Mentions(h.t, h.b)
 	if len(got) != 5 {
 		t.Fatalf("published %d, want 5 (7 posts, 2 malformed)", len(got))
 	}
-	if v := h.counter("vigie_ingest_rejected_total", map[string]string{"source": Name, "reason": "malformed"}); v != 2 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_rejected_total", map[string]string{"source": Name, "reason": "malformed"}); v != 2 {
 		t.Errorf("malformed counted %v, want 2", v)
 	}
 	golden(t, "testdata/search_tweets.golden.json", got)
@@ -222,10 +223,10 @@ func TestSearchUnauthorized(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "every query failed") {
 		t.Fatalf("Run = %v", err)
 	}
-	if v := h.counter("vigie_ingest_requests_total", map[string]string{"source": Name}); v != 1 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_requests_total", map[string]string{"source": Name}); v != 1 {
 		t.Errorf("%v requests, want 1", v)
 	}
-	if g := h.gaps.all(); len(g) != 1 || g[0].Reason != httpsrc.ReasonRejected {
+	if g := h.gaps.All(); len(g) != 1 || g[0].Reason != httpsrc.ReasonRejected {
 		t.Errorf("gaps %+v", g)
 	}
 }
@@ -249,7 +250,7 @@ func TestSearchPartlyMalformedPage(t *testing.T) {
 	if err := h.run(h.newSource(searchConfig(h)), h.cancelAfterPolls(1, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if got := sortedIDs(h.mentions()); !slices.Equal(got, []string{"twitter:1857193941348634625"}) {
+	if got := collectortest.SortedIDs(collectortest.Mentions(h.t, h.b)); !slices.Equal(got, []string{"twitter:1857193941348634625"}) {
 		t.Fatalf("published %q", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -66,7 +67,7 @@ func TestStreamMessagesReconnect(t *testing.T) {
 	go func() { done <- src.Run(ctx, h.b.NewMentionPublisher()) }()
 	<-connected
 	<-connected
-	h.waitMentions(4)
+	collectortest.WaitMentions(h.t, h.b, 4)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -91,7 +92,7 @@ func TestStreamMessagesReconnect(t *testing.T) {
 	}
 
 	// What was published.
-	got := h.mentions()
+	got := collectortest.Mentions(h.t, h.b)
 	var want []string
 	for _, l := range [][]byte{lines[0], lines[2], lines[7], noCount} {
 		var tw struct {
@@ -102,7 +103,7 @@ func TestStreamMessagesReconnect(t *testing.T) {
 		}
 		want = append(want, IDPrefix+tw.IDStr)
 	}
-	if ids := sortedIDs(got); !slices.Equal(ids, sorted(want)) {
+	if ids := collectortest.SortedIDs(got); !slices.Equal(ids, slices.Sorted(slices.Values(want))) {
 		t.Fatalf("published %q, want %q", ids, want)
 	}
 	byID := map[string]*mention.Mention{}
@@ -115,13 +116,13 @@ func TestStreamMessagesReconnect(t *testing.T) {
 	if m := byID[IDPrefix+"1856940541342646274"]; m.RepostOf != "twitter:1856412314891190275" || !strings.HasSuffix(m.Text, "avant de vous rendre à l'aéroport.") || m.Reposts != 0 {
 		t.Errorf("retweet: %+v", m)
 	}
-	if v := h.counter("vigie_ingest_rejected_total", map[string]string{"source": Name, "reason": "malformed"}); v != 2 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_rejected_total", map[string]string{"source": Name, "reason": "malformed"}); v != 2 {
 		t.Errorf("malformed counted %v, want 2 (array, cut line)", v)
 	}
-	if v := h.counter("vigie_ingest_deletions_total", map[string]string{"source": Name}); v != 1 || !slices.Equal(deleted, []string{"twitter:1856431268950966283"}) {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_deletions_total", map[string]string{"source": Name}); v != 1 || !slices.Equal(deleted, []string{"twitter:1856431268950966283"}) {
 		t.Errorf("deletions %v, OnDelete got %q", v, deleted)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	var limits, outages []int
 	for i, g := range gaps {
 		switch g.Reason {
@@ -148,14 +149,14 @@ func TestStreamMessagesReconnect(t *testing.T) {
 	go func() { done <- h.newSource(cfg).Run(ctx, h.b.NewMentionPublisher()) }()
 	<-connected
 	deadline := time.Now().Add(10 * time.Second)
-	for len(h.gaps.all()) <= n && time.Now().Before(deadline) {
+	for len(h.gaps.All()) <= n && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if g := h.gaps.all(); len(g) != n+1 || g[n].Reason != httpsrc.ReasonRestart || !g[n].From.Equal(stopped) || !g[n].To.Equal(stopped.Add(4*time.Minute)) {
+	if g := h.gaps.All(); len(g) != n+1 || g[n].Reason != httpsrc.ReasonRestart || !g[n].From.Equal(stopped) || !g[n].To.Equal(stopped.Add(4*time.Minute)) {
 		t.Fatalf("gaps after restart %+v", g[n:])
 	}
 }
@@ -190,7 +191,7 @@ func TestStreamEnhanceYourCalm(t *testing.T) {
 	if f := h.fake.filters[0]; f.Get("follow") != "" {
 		t.Errorf("follow %q for an account that does not exist", f.Get("follow"))
 	}
-	if g := h.gaps.all(); len(g) != 1 || g[0].Reason != httpsrc.ReasonRateLimited {
+	if g := h.gaps.All(); len(g) != 1 || g[0].Reason != httpsrc.ReasonRateLimited {
 		t.Errorf("gaps %+v", g)
 	}
 }

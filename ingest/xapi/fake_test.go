@@ -15,14 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-project/vigie/bus"
 	"github.com/vigie-project/vigie/bus/bustest"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/watch"
-	"github.com/vigie-project/vigie/mention"
 )
 
 // A fake X API v2 speaking the documented wire format: recent search with
@@ -343,32 +342,12 @@ func (s *sleeper) recorded() []time.Duration {
 	return slices.Clone(s.waits)
 }
 
-// recGaps records gaps and hands them to the real reporter.
-type recGaps struct {
-	mu   sync.Mutex
-	gaps []ingest.Gap
-	next ingest.Gaps
-}
-
-func (g *recGaps) Report(ctx context.Context, gap ingest.Gap) {
-	g.mu.Lock()
-	g.gaps = append(g.gaps, gap)
-	g.mu.Unlock()
-	g.next.Report(ctx, gap)
-}
-
-func (g *recGaps) all() []ingest.Gap {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.gaps)
-}
-
 // harness is a real embedded NATS with the collector's dependencies.
 type harness struct {
 	t     *testing.T
 	b     *bus.Bus
 	kv    *bus.KVStore
-	gaps  *recGaps
+	gaps  *collectortest.Gaps
 	reg   *prometheus.Registry
 	clock *fakeClock
 	sl    *sleeper
@@ -397,7 +376,7 @@ func newHarness(t *testing.T) *harness {
 	clock := &fakeClock{t: time.Date(2024, 11, 14, 7, 0, 0, 0, time.UTC)}
 	return &harness{
 		t: t, b: b, kv: kv, clock: clock, sl: &sleeper{clock: clock}, fake: newFakeX(t), w: w,
-		gaps: &recGaps{next: b.NewGapReporter(bustest.Logger(t), nil)},
+		gaps: collectortest.NewGaps(b.NewGapReporter(bustest.Logger(t), nil)),
 		reg:  prometheus.NewRegistry(),
 	}
 }
@@ -424,81 +403,4 @@ func (h *harness) run(s *Source, stop func(cancel context.CancelFunc)) error {
 	defer cancel()
 	stop(cancel)
 	return s.Run(ctx, h.b.NewMentionPublisher())
-}
-
-// mentions reads every message of the MENTIONS stream.
-func (h *harness) mentions() []*mention.Mention {
-	h.t.Helper()
-	ctx := context.Background()
-	n, err := h.b.StreamMsgs(ctx, bus.StreamMentions)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if n == 0 {
-		return nil
-	}
-	c, err := h.b.JS.OrderedConsumer(ctx, bus.StreamMentions, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out []*mention.Mention
-	for uint64(len(out)) < n {
-		batch, err := c.Fetch(int(n)-len(out), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		got := 0
-		for msg := range batch.Messages() {
-			m, err := mention.Unmarshal(msg.Data())
-			if err != nil {
-				h.t.Fatal(err)
-			}
-			out = append(out, m)
-			got++
-		}
-		if got == 0 {
-			h.t.Fatalf("MENTIONS holds %d messages, read %d", n, len(out))
-		}
-	}
-	return out
-}
-
-// waitMentions waits until the MENTIONS stream holds n messages.
-func (h *harness) waitMentions(n uint64) {
-	h.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		got, err := h.b.StreamMsgs(context.Background(), bus.StreamMentions)
-		if err == nil && got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("MENTIONS holds %d messages, want %d", got, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (h *harness) counter(name string, labels map[string]string) float64 {
-	h.t.Helper()
-	mfs, err := h.reg.Gather()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	total := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue next
-				}
-			}
-			total += m.GetCounter().GetValue()
-		}
-	}
-	return total
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/bus"
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -40,15 +41,6 @@ func searchConfig(h *harness) Config {
 	return cfg
 }
 
-func sortedIDs(ms []*mention.Mention) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = m.ID
-	}
-	slices.Sort(out)
-	return out
-}
-
 // Search: the first poll takes the newest page; a restart resumes from
 // the checkpoint, paginates, and a run cancelled in the middle of the
 // pages costs neither a gap nor a duplicate.
@@ -63,8 +55,8 @@ func TestSearchCheckpointRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := h.fake.ids()
-	got := h.mentions()
-	if want := all[50:]; !slices.Equal(sortedIDs(got), sorted(want)) {
+	got := collectortest.Mentions(h.t, h.b)
+	if want := all[50:]; !slices.Equal(collectortest.SortedIDs(got), slices.Sorted(slices.Values(want))) {
 		t.Fatalf("run 1 published %d mentions, want the 100 newest", len(got))
 	}
 	cp, err := h.kv.Load(context.Background(), "xapi/search/airfrance/0")
@@ -119,19 +111,13 @@ func TestSearchCheckpointRestart(t *testing.T) {
 	}
 	all = h.fake.ids()
 	n, _ := h.b.StreamMsgs(context.Background(), bus.StreamMentions)
-	got = h.mentions()
-	if want := sorted(all[50:]); n != uint64(len(want)) || !slices.Equal(sortedIDs(got), want) {
+	got = collectortest.Mentions(h.t, h.b)
+	if want := slices.Sorted(slices.Values(all[50:])); n != uint64(len(want)) || !slices.Equal(collectortest.SortedIDs(got), want) {
 		t.Fatalf("MENTIONS holds %d messages (%d distinct ids read), want %d: a gap or a duplicate", n, len(got), len(want))
 	}
-	for _, g := range h.gaps.all() {
+	for _, g := range h.gaps.All() {
 		t.Errorf("unexpected gap %+v", g)
 	}
-}
-
-func sorted(l []string) []string {
-	l = slices.Clone(l)
-	slices.Sort(l)
-	return l
 }
 
 // A 429 is waited out until x-rate-limit-reset, reported as a gap, and
@@ -158,18 +144,18 @@ func TestSearchRateLimited(t *testing.T) {
 	if want := reset.Sub(before) + time.Second; len(waits) == 0 || waits[0] != want {
 		t.Fatalf("waits %v, want first %s (until x-rate-limit-reset)", waits, want)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonRateLimited || !gaps[0].From.Equal(before) ||
 		!gaps[0].To.Equal(before.Add(waits[0])) || gaps[0].Source != Name || gaps[0].Feed != "search:airfrance/0" {
 		t.Fatalf("gaps %+v", gaps)
 	}
-	if n := len(h.mentions()); n != 5 {
+	if n := len(collectortest.Mentions(h.t, h.b)); n != 5 {
 		t.Fatalf("published %d, want 5 after the wait", n)
 	}
-	if v := h.counter("vigie_ingest_requests_total", map[string]string{"source": Name, "code": "429"}); v != 1 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_requests_total", map[string]string{"source": Name, "code": "429"}); v != 1 {
 		t.Errorf("429 requests counted %v", v)
 	}
-	if v := h.counter("vigie_ingest_backoff_seconds_total", map[string]string{"reason": httpsrc.ReasonRateLimited}); v != waits[0].Seconds() {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_backoff_seconds_total", map[string]string{"reason": httpsrc.ReasonRateLimited}); v != waits[0].Seconds() {
 		t.Errorf("backoff seconds %v, want %v", v, waits[0].Seconds())
 	}
 }
@@ -196,11 +182,11 @@ func TestSearchServerErrorsBackoff(t *testing.T) {
 	if len(w) < 2 || w[0] > 5*time.Second || w[0] < 4*time.Second || w[1] > 10*time.Second || w[1] < 8*time.Second {
 		t.Fatalf("waits %v, want about 5s then 10s", w)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonServer || !gaps[0].From.Equal(before) || !gaps[0].To.Equal(before.Add(w[0]+w[1])) {
 		t.Fatalf("gaps %+v", gaps)
 	}
-	if n := len(h.mentions()); n != 3 {
+	if n := len(collectortest.Mentions(h.t, h.b)); n != 3 {
 		t.Fatalf("published %d, want 3", n)
 	}
 }
@@ -220,14 +206,14 @@ func TestSearchRecordedPageGolden(t *testing.T) {
 	if err := h.run(h.newSource(searchConfig(h)), h.cancelAfterPolls(1, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	got := h.mentions()
+	got := collectortest.Mentions(h.t, h.b)
 	if len(got) != 6 {
 		t.Fatalf("published %d mentions, want 6 (8 posts, 2 malformed)", len(got))
 	}
-	if v := h.counter("vigie_ingest_rejected_total", map[string]string{"source": Name, "reason": "malformed"}); v != 2 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_rejected_total", map[string]string{"source": Name, "reason": "malformed"}); v != 2 {
 		t.Errorf("malformed counted %v, want 2", v)
 	}
-	if v := h.counter("vigie_ingest_collected_total", map[string]string{"source": Name, "feed": feedSearch}); v != 6 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_collected_total", map[string]string{"source": Name, "feed": feedSearch}); v != 6 {
 		t.Errorf("collected counted %v, want 6", v)
 	}
 	golden(t, "testdata/search_recent.golden.json", got)
@@ -274,14 +260,14 @@ func TestSearchExpiredCheckpoint(t *testing.T) {
 	if err := h.run(h.newSource(searchConfig(h)), h.cancelAfterPolls(2, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != reasonExpired || !gaps[0].From.Equal(old) {
 		t.Fatalf("gaps %+v", gaps)
 	}
 	if h.fake.searchCalls[1].Get("since_id") != "" {
 		t.Errorf("second request still has since_id %q", h.fake.searchCalls[1].Get("since_id"))
 	}
-	if n := len(h.mentions()); n != 4 {
+	if n := len(collectortest.Mentions(h.t, h.b)); n != 4 {
 		t.Fatalf("published %d, want 4", n)
 	}
 }
@@ -296,10 +282,10 @@ func TestSearchUnauthorized(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "every query failed") {
 		t.Fatalf("Run = %v, want the search to give up", err)
 	}
-	if v := h.counter("vigie_ingest_requests_total", map[string]string{"source": Name}); v != 1 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_requests_total", map[string]string{"source": Name}); v != 1 {
 		t.Errorf("%v requests, want 1 (4xx are not retried)", v)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonRejected {
 		t.Errorf("gaps %+v", gaps)
 	}

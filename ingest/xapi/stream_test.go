@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-project/vigie/ingest/internal/collectortest"
 	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
@@ -64,7 +65,7 @@ func TestStreamRulesMessagesReconnect(t *testing.T) {
 	go func() { done <- h.newSource(cfg).Run(ctx, h.b.NewMentionPublisher()) }()
 	<-connected
 	<-connected
-	h.waitMentions(4)
+	collectortest.WaitMentions(h.t, h.b, 4)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -91,7 +92,7 @@ func TestStreamRulesMessagesReconnect(t *testing.T) {
 	}
 
 	// Messages.
-	got := h.mentions()
+	got := collectortest.Mentions(h.t, h.b)
 	var want []string
 	for _, l := range lines[:4] {
 		var m struct {
@@ -104,8 +105,8 @@ func TestStreamRulesMessagesReconnect(t *testing.T) {
 			want = append(want, IDPrefix+m.Data.ID)
 		}
 	}
-	want = sorted(append(want, "twitter:1857193958432014337"))
-	if ids := sortedIDs(got); !slices.Equal(ids, want) {
+	want = slices.Sorted(slices.Values(append(want, "twitter:1857193958432014337")))
+	if ids := collectortest.SortedIDs(got); !slices.Equal(ids, want) {
 		t.Fatalf("published %q, want %q", ids, want)
 	}
 	var rt *struct{ text, repost string }
@@ -120,13 +121,13 @@ func TestStreamRulesMessagesReconnect(t *testing.T) {
 	if rt == nil || !strings.HasPrefix(rt.text, "RT @airfrance: Suite au mouvement social") || !strings.HasSuffix(rt.text, "avant de vous rendre à l'aéroport.") {
 		t.Errorf("retweet text not rebuilt from the expanded original: %+v", rt)
 	}
-	if v := h.counter("vigie_ingest_rejected_total", map[string]string{"source": Name, "reason": "malformed"}); v != 2 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_rejected_total", map[string]string{"source": Name, "reason": "malformed"}); v != 2 {
 		t.Errorf("malformed counted %v, want 2 (bad id, cut line)", v)
 	}
-	if v := h.counter("vigie_ingest_stream_reconnects_total", map[string]string{"source": Name}); v != 1 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_stream_reconnects_total", map[string]string{"source": Name}); v != 1 {
 		t.Errorf("reconnects %v, want 1", v)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	if len(gaps) != 1 || gaps[0].Feed != feedStream || gaps[0].Reason != httpsrc.ReasonOutage || !gaps[0].To.After(gaps[0].From) {
 		t.Fatalf("gaps %+v, want one outage between the two connections", gaps)
 	}
@@ -144,14 +145,14 @@ func TestStreamRulesMessagesReconnect(t *testing.T) {
 	go func() { done <- h.newSource(cfg).Run(ctx, h.b.NewMentionPublisher()) }()
 	<-connected
 	deadline := time.Now().Add(10 * time.Second)
-	for len(h.gaps.all()) < 2 && time.Now().Before(deadline) {
+	for len(h.gaps.All()) < 2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	gaps = h.gaps.all()
+	gaps = h.gaps.All()
 	if len(gaps) != 2 || gaps[1].Reason != httpsrc.ReasonRestart || !gaps[1].From.Equal(stopped) || !gaps[1].To.Equal(stopped.Add(3*time.Minute)) {
 		t.Fatalf("gaps after restart %+v", gaps)
 	}
@@ -213,7 +214,7 @@ func TestStreamTooManyConnections(t *testing.T) {
 	if w := h.sl.recorded(); len(w) != 1 || w[0] != reset.Sub(before)+time.Second {
 		t.Fatalf("waits %v, want %s", w, reset.Sub(before)+time.Second)
 	}
-	gaps := h.gaps.all()
+	gaps := h.gaps.All()
 	if len(gaps) != 1 || gaps[0].Reason != httpsrc.ReasonRateLimited || !gaps[0].From.Equal(before) {
 		t.Fatalf("gaps %+v", gaps)
 	}
@@ -231,7 +232,7 @@ func TestStreamRuleRefused(t *testing.T) {
 	if len(h.fake.rules) != len(s.rules)-1 {
 		t.Errorf("%d rules in place, want %d", len(h.fake.rules), len(s.rules)-1)
 	}
-	if v := h.counter("vigie_ingest_rejected_total", map[string]string{"reason": "rule"}); v != 1 {
+	if v := collectortest.Counter(h.t, h.reg, "vigie_ingest_rejected_total", map[string]string{"reason": "rule"}); v != 1 {
 		t.Errorf("refused rules counted %v", v)
 	}
 	// Synced twice: nothing to change.
