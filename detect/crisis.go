@@ -35,6 +35,9 @@ type crisis struct {
 	LastSignals []Signal            `json:"last_signals,omitempty"`
 	Reopened    int                 `json:"reopened,omitempty"`   // flare-ups after a resolution
 	ResolvedAt  time.Time           `json:"resolved_at,omitzero"` // last resolution, while it may reopen
+	// DispMS is the mean squared residual of each window when the crisis
+	// opened, restored if the crisis becomes the new normal.
+	DispMS []float64 `json:"disp_ms,omitempty"`
 }
 
 // lifecycle opens, updates and resolves the crisis after a step's test.
@@ -61,6 +64,7 @@ func (d *Detector) lifecycle(m Minute, v *Verdict, ev evaluation) *Event {
 				c.absorb(dt)
 			}
 		}
+		c.DispMS = append(c.DispMS[:0], d.st.DispMS...)
 		c.Severity = d.severity(ev)
 		c.Peak = max(c.Peak, c.Severity)
 		c.LastSignals = ev.signals
@@ -70,8 +74,11 @@ func (d *Detector) lifecycle(m Minute, v *Verdict, ev evaluation) *Event {
 
 	c.absorb(d.st.Recent[len(d.st.Recent)-1])
 	c.LastSignals = ev.signals
-	// Resolution: the evidence must stay below resolve_score for resolve_after.
-	if ev.score < d.cfg.ResolveScore {
+	// Resolution: the evidence must stay below resolve_score for
+	// resolve_after. On a series whose ordinary days raise the opening bar
+	// (routine bursts), the resolving bar rises in proportion: otherwise
+	// the next routine burst keeps the crisis open for days.
+	if ev.score < d.cfg.ResolveScore*v.Threshold/d.cfg.OpenScore {
 		if c.CalmSince.IsZero() {
 			c.CalmSince = m.Start
 		}

@@ -314,9 +314,20 @@ func (d *Detector) rebuildWindows() {
 // learn updates the baseline after the test, so a step never explains
 // itself. Outliers are clipped; nothing is learned during a crisis or a
 // planned event, except that a crisis older than AdaptAfter becomes the
-// new normal.
+// new normal (and the noise measured against the old level is forgotten).
 func (d *Detector) learn(pos position, y, base float64, planned bool, sums []windowSums, m Minute) {
-	if !planned {
+	// Until the baseline has seen a step, the test had nothing to compare
+	// with: that residual measured the series' level, not its noise.
+	known := d.st.Season.LevelN > 0
+	c := d.st.Crisis
+	adapting := c != nil && m.Start.Sub(c.OpenedAt) >= d.cfg.AdaptAfter
+	if adapting && len(c.DispMS) == len(d.st.DispMS) {
+		// The crisis is the new normal: the residuals it left in the mean
+		// square measured a level that is gone, not noise.
+		copy(d.st.DispMS, c.DispMS)
+		c.DispMS = nil
+	}
+	if !planned && known {
 		// The mean square learns from every step, crises included, so
 		// routine bursts widen the test and their scores stay stable.
 		for k, s := range sums {
@@ -331,8 +342,6 @@ func (d *Detector) learn(pos position, y, base float64, planned bool, sums []win
 			d.st.DispMS[k] += a * (r2 - d.st.DispMS[k])
 		}
 	}
-	c := d.st.Crisis
-	adapting := c != nil && m.Start.Sub(c.OpenedAt) >= d.cfg.AdaptAfter
 	if planned || (c != nil && !adapting) {
 		return
 	}
@@ -340,16 +349,21 @@ func (d *Detector) learn(pos position, y, base float64, planned bool, sums []win
 		d.st.Season.update(pos, y, seasonRates{level: d.fastLevel, weekUpdates: d.rates.weekUpdates})
 		return
 	}
-	sd := math.Sqrt(d.dispersion(0, windowSums{mu: base, n: 1}) * base)
-	hi, lo := base+winsorSigmas*sd, base-winsorSigmas*sd
-	if !d.cfg.Continuous {
-		hi = math.Max(hi, base+winsorSigmas)
+	yc := y
+	if d.st.DispN[0] > 2*countDispPrior {
+		// Outliers are clipped once the noise is known, not before: an
+		// estimate still learning would clip the level itself.
+		sd := math.Sqrt(d.dispersion(0, windowSums{mu: base, n: 1}) * base)
+		hi, lo := base+winsorSigmas*sd, base-winsorSigmas*sd
+		if !d.cfg.Continuous {
+			hi = math.Max(hi, base+winsorSigmas)
+		}
+		yc = math.Min(math.Max(y, lo), hi)
 	}
-	yc := math.Min(math.Max(y, lo), hi)
 	d.st.Season.update(pos, yc, d.rates)
 
 	for k, s := range sums {
-		if s.n < d.scales[k] || !(s.mu > 0) {
+		if !known || s.n < d.scales[k] || !(s.mu > 0) {
 			continue
 		}
 		r := math.Abs(s.y-s.mu) / math.Sqrt(s.mu)

@@ -110,11 +110,25 @@ func (d *Detector) adopt(st *state) error {
 			return bad(name, "no id or opening time")
 		case c.Severity < 1 || c.Severity > 5 || c.Peak < c.Severity || c.Peak > 5:
 			return bad(name+".severity", fmt.Sprintf("%d (peak %d), want 1..5", c.Severity, c.Peak))
+		case len(c.DispMS) != 0 && len(c.DispMS) != n:
+			return bad(name+".disp_ms", fmt.Sprintf("%d values, want %d", len(c.DispMS), n))
+		case !nonNegative(c.DispMS):
+			return bad(name+".disp_ms", "value out of range")
 		case !finite(c.Volume) || !finite(c.Negatives) || !finite(c.Employees) || c.Volume < 0 || c.Negatives < 0 || c.Employees < 0:
 			return bad(name+".volume", "value out of range")
 		}
 	}
 	return nil
+}
+
+// nonNegative reports whether every value is a finite number >= 0.
+func nonNegative(v []float64) bool {
+	for _, x := range v {
+		if !finite(x) || x < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func equalInts(a, b []int) bool {
