@@ -63,13 +63,7 @@ func synth(i int) *mention.Mention {
 
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s after %s", what, limit)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	bustest.WaitFor(t, limit, what, cond)
 }
 
 func publish(t *testing.T, a *app.App, from, to int) {

@@ -36,16 +36,9 @@ func publishScored(t *testing.T, b *bus.Bus, n int, watches ...string) {
 	}
 }
 
-// waitFor polls cond until it holds; the limit only bounds a failing test.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	bustest.WaitFor(t, 3*time.Minute, what, cond)
 }
 
 func TestWriterStoresEveryWatchRowAndAcks(t *testing.T) {

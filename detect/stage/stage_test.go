@@ -65,13 +65,7 @@ func crisisEvents(t *testing.T, b *bus.Bus) []detect.Event {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	bustest.WaitFor(t, 3*time.Minute, what, cond)
 }
 
 func run(t *testing.T, b *bus.Bus, now time.Time) (stop func()) {
