@@ -131,6 +131,10 @@ type Stage struct {
 
 const stageName = "detect"
 
+// fetchWait bounds how long a mention waits in a pull that is not full:
+// a crisis should not wait for a batch to fill.
+const fetchWait = 250 * time.Millisecond
+
 // New returns the stage for the configured watches (ids) this process owns.
 func New(b *bus.Bus, conn driver.Conn, cfg Config, watches []string, o Options) (*Stage, error) {
 	cfg.SetDefaults()
@@ -225,7 +229,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		return nil
 	}
 	for ctx.Err() == nil {
-		msgs, err := bus.Fetch(ctx, cons, 1000, time.Second)
+		msgs, err := bus.Fetch(ctx, cons, 1000, fetchWait)
 		if err != nil {
 			s.log.Warn("fetch_failed", "error", err)
 			continue

@@ -15,7 +15,7 @@ import (
 	"github.com/vigie-project/vigie/mention"
 )
 
-func publishScored(t *testing.T, b *bus.Bus, ms []*mention.Mention) {
+func publishScored(t testing.TB, b *bus.Bus, ms []*mention.Mention) {
 	t.Helper()
 	ctx := context.Background()
 	p := b.NewPublisher(0)
@@ -68,7 +68,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	bustest.WaitFor(t, 3*time.Minute, what, cond)
 }
 
-func run(t *testing.T, b *bus.Bus, now time.Time) (stop func()) {
+func run(t testing.TB, b *bus.Bus, now time.Time) (stop func()) {
 	t.Helper()
 	st, err := stage.New(b, nil, stage.Config{SnapshotInterval: 200 * time.Millisecond},
 		[]string{"airfrance", "lufthansa", "easyjet"}, stage.Options{Log: bustest.Logger(t), Now: func() time.Time { return now }})
