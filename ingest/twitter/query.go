@@ -1,6 +1,7 @@
 package twitter
 
 import (
+	"github.com/vigie-project/vigie/ingest/internal/tweetquery"
 	"slices"
 	"strings"
 	"unicode"
@@ -52,23 +53,23 @@ func buildSearch(up watch.Upstream, max int) (searchPlan, []dropped) {
 	}
 	for _, t := range up.Terms {
 		if t = strings.TrimSpace(t); t != "" {
-			add(keyword(t))
+			add(tweetquery.Keyword(t))
 		}
 	}
 	for _, p := range up.Phrases {
-		if p = cleanPhrase(p); p != "" {
+		if p = tweetquery.CleanPhrase(p); p != "" {
 			add(`"` + p + `"`)
 		}
 	}
 	for _, h := range up.Hashtags {
-		if validHashtag(h) {
+		if tweetquery.ValidHashtag(h) {
 			add("#" + h)
 		} else {
 			out = append(out, dropped{"#" + h, "not a Twitter hashtag"})
 		}
 	}
 	for _, h := range up.Handles {
-		if validHandle(h) {
+		if tweetquery.ValidHandle(h) {
 			add("@" + h)
 			add("from:" + h)
 		} else {
@@ -83,7 +84,7 @@ func buildSearch(up watch.Upstream, max int) (searchPlan, []dropped) {
 	for _, it := range items {
 		out = append(out, dropped{it, "longer than the query limit"})
 	}
-	if len(up.Langs) == 1 && validLang(up.Langs[0]) {
+	if len(up.Langs) == 1 && tweetquery.ValidLang(up.Langs[0]) {
 		plan.lang = strings.ToLower(up.Langs[0])
 	}
 	return plan, out
@@ -155,14 +156,14 @@ func buildStream(ups []watch.Upstream) (streamPlan, []dropped) {
 			add(trackPhrase(ph))
 		}
 		for _, h := range up.Hashtags {
-			if validHashtag(h) {
+			if tweetquery.ValidHashtag(h) {
 				add(trackPhrase(h))
 			} else {
 				out = append(out, dropped{"#" + h, "not a Twitter hashtag"})
 			}
 		}
 		for _, h := range up.Handles {
-			if !validHandle(h) {
+			if !tweetquery.ValidHandle(h) {
 				out = append(out, dropped{"@" + h, "not a Twitter screen name"})
 				continue
 			}
@@ -178,7 +179,7 @@ func buildStream(ups []watch.Upstream) (streamPlan, []dropped) {
 			allLangs = false
 		}
 		for _, l := range up.Langs {
-			if validLang(l) && !slices.Contains(langs, strings.ToLower(l)) {
+			if tweetquery.ValidLang(l) && !slices.Contains(langs, strings.ToLower(l)) {
 				langs = append(langs, strings.ToLower(l))
 			}
 		}
@@ -210,72 +211,4 @@ func fold(s string) string {
 		return s
 	}
 	return out
-}
-
-// keyword returns t as a query keyword, quoted when it holds anything
-// but letters, digits and '_', or reads as an operator.
-func keyword(t string) string {
-	plain := true
-	for _, r := range t {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && !unicode.Is(unicode.Mn, r) {
-			plain = false
-			break
-		}
-	}
-	if plain && !strings.EqualFold(t, "or") && !strings.EqualFold(t, "and") {
-		return t
-	}
-	return `"` + cleanPhrase(t) + `"`
-}
-
-// cleanPhrase makes p safe inside double quotes.
-func cleanPhrase(p string) string {
-	p = strings.Map(func(r rune) rune {
-		if r == '"' || r == '\\' || r == '“' || r == '”' || unicode.IsControl(r) || r == utf8.RuneError {
-			return ' '
-		}
-		return r
-	}, p)
-	return strings.Join(strings.Fields(p), " ")
-}
-
-// validHashtag: letters, digits, marks and '_', at most 100 characters.
-func validHashtag(h string) bool {
-	if h == "" || utf8.RuneCountInString(h) > 100 {
-		return false
-	}
-	for _, r := range h {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && !unicode.Is(unicode.Mn, r) {
-			return false
-		}
-	}
-	return true
-}
-
-// validHandle: a screen name is 1 to 15 ASCII letters, digits or '_'.
-func validHandle(h string) bool {
-	if h == "" || len(h) > 15 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// validLang: a language tag as Twitter uses them ("fr", "zh-tw").
-func validLang(l string) bool {
-	if len(l) < 2 || len(l) > 8 {
-		return false
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,8 +1,8 @@
 package xapi
 
 import (
+	"github.com/vigie-project/vigie/ingest/internal/tweetquery"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/vigie-project/vigie/ingest/watch"
@@ -32,23 +32,23 @@ func queryItems(up watch.Upstream) (items []string, out []dropped) {
 	}
 	for _, t := range up.Terms {
 		if t = strings.TrimSpace(t); t != "" {
-			add(keyword(t))
+			add(tweetquery.Keyword(t))
 		}
 	}
 	for _, p := range up.Phrases {
-		if p = cleanPhrase(p); p != "" {
+		if p = tweetquery.CleanPhrase(p); p != "" {
 			add(`"` + p + `"`)
 		}
 	}
 	for _, h := range up.Hashtags {
-		if validHashtag(h) {
+		if tweetquery.ValidHashtag(h) {
 			add("#" + h)
 		} else {
 			out = append(out, dropped{"#" + h, "not an X hashtag"})
 		}
 	}
 	for _, h := range up.Handles {
-		if validHandle(h) {
+		if tweetquery.ValidHandle(h) {
 			add("@" + h)     // posts that mention the account
 			add("from:" + h) // posts by the account
 		} else {
@@ -65,7 +65,7 @@ func queryItems(up watch.Upstream) (items []string, out []dropped) {
 func langClause(langs []string) string {
 	var ok []string
 	for _, l := range langs {
-		if validLang(l) {
+		if tweetquery.ValidLang(l) {
 			ok = append(ok, "lang:"+strings.ToLower(l))
 		}
 	}
@@ -128,73 +128,4 @@ func pack(items []string, suffix string, max int) (queries, tooLong []string) {
 	}
 	flush()
 	return queries, tooLong
-}
-
-// keyword returns t as a query keyword, quoted when it holds anything X
-// would tokenize apart or read as an operator.
-func keyword(t string) string {
-	plain := true
-	for _, r := range t {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && !unicode.Is(unicode.Mn, r) {
-			plain = false
-			break
-		}
-	}
-	if plain && !strings.EqualFold(t, "or") && !strings.EqualFold(t, "and") {
-		return t
-	}
-	return `"` + cleanPhrase(t) + `"`
-}
-
-// cleanPhrase makes p safe inside double quotes: quotes, backslashes and
-// control characters become spaces, runs of spaces one.
-func cleanPhrase(p string) string {
-	p = strings.Map(func(r rune) rune {
-		if r == '"' || r == '\\' || r == '“' || r == '”' || unicode.IsControl(r) || r == utf8.RuneError {
-			return ' '
-		}
-		return r
-	}, p)
-	return strings.Join(strings.Fields(p), " ")
-}
-
-// validHashtag: letters, digits, marks and '_', at most 100 characters.
-func validHashtag(h string) bool {
-	if h == "" || utf8.RuneCountInString(h) > 100 {
-		return false
-	}
-	for _, r := range h {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && !unicode.Is(unicode.Mn, r) {
-			return false
-		}
-	}
-	return true
-}
-
-// validHandle: an X username is 1 to 15 ASCII letters, digits or '_'.
-func validHandle(h string) bool {
-	if h == "" || len(h) > 15 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// validLang: a BCP 47 tag as X uses them ("fr", "pt", "zh-tw").
-func validLang(l string) bool {
-	if len(l) < 2 || len(l) > 8 {
-		return false
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

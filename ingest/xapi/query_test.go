@@ -1,6 +1,7 @@
 package xapi
 
 import (
+	"github.com/vigie-project/vigie/ingest/internal/tweetquery"
 	"slices"
 	"strings"
 	"testing"
@@ -119,8 +120,8 @@ func TestKeyword(t *testing.T) {
 		"greve": "greve", "grève": "grève", "or": `"or"`, "AND": `"AND"`, "a-b": `"a-b"`,
 		`say"hi`: `"say hi"`, "東京": "東京", "snake_case": "snake_case",
 	} {
-		if got := keyword(in); got != want {
-			t.Errorf("keyword(%q) = %s, want %s", in, got, want)
+		if got := tweetquery.Keyword(in); got != want {
+			t.Errorf("tweetquery.Keyword(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
