@@ -111,15 +111,29 @@ const stageAnalyze = "analyze"
 // parallel, then published in the order it was fetched, so that SCORED
 // keeps the order of MENTIONS: the detector reads event time from it, and
 // interleaving batches would make whole hours of a backfill look late.
+//
+// Waiting for SCORED to confirm a batch, and acknowledging it, overlap with
+// the next batch: two slots, each with its own publisher, take turns. The
+// loop sends batch N+1 only after every message of batch N was sent on the
+// same connection, so the order holds; a slot is reused only once its last
+// batch is settled, so at most two batches are in flight.
 func (s *Stage) Run(ctx context.Context) error {
 	cons, err := s.b.Consumer(ctx, bus.StreamMentions, bus.ConsumerAnalyze)
 	if err != nil {
 		return err
 	}
-	pub := s.b.NewPublisher(4 * s.cfg.Batch)
-	pub.Retried = func() { s.m.Retries.WithLabelValues(stageAnalyze).Inc() }
-	results := make([]result, s.cfg.Batch)
-	for ctx.Err() == nil {
+	var slots [2]slot
+	for i := range slots {
+		slots[i].pub = s.b.NewPublisher(4 * s.cfg.Batch)
+		slots[i].pub.Retried = func() { s.m.Retries.WithLabelValues(stageAnalyze).Inc() }
+		slots[i].res = make([]result, s.cfg.Batch)
+	}
+	defer func() {
+		for i := range slots {
+			slots[i].wait()
+		}
+	}()
+	for k := 0; ctx.Err() == nil; {
 		msgs, err := bus.Fetch(ctx, cons, s.cfg.Batch, time.Second)
 		if err != nil {
 			s.log.Warn("fetch_failed", "error", err)
@@ -130,10 +144,38 @@ func (s *Stage) Run(ctx context.Context) error {
 			continue
 		}
 		s.m.In.WithLabelValues(stageAnalyze).Add(float64(len(msgs)))
-		s.analyzeAll(msgs, results[:len(msgs)])
-		s.publishInOrder(ctx, pub, msgs, results[:len(msgs)])
+		sl := &slots[k]
+		k = 1 - k
+		sl.wait()
+		res := sl.res[:len(msgs)]
+		s.analyzeAll(msgs, res)
+		// Publishing continues after ctx is cancelled so that a batch
+		// taken is a batch finished; it is bounded by its own timeout.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		ok := s.publishInOrder(pctx, sl.pub, msgs, res)
+		sl.done = make(chan struct{})
+		go func() {
+			defer close(sl.done)
+			defer cancel()
+			s.settle(pctx, sl.pub, ok, msgs, res)
+		}()
 	}
 	return nil
+}
+
+// slot is one batch in flight: its publisher, its results, and a channel
+// closed once the batch is acknowledged (or sent back).
+type slot struct {
+	pub  *bus.Publisher
+	res  []result
+	done chan struct{}
+}
+
+func (sl *slot) wait() {
+	if sl.done != nil {
+		<-sl.done
+		sl.done = nil
+	}
 }
 
 // result is one message analysed: the scored mention encoded, its watches,
@@ -180,15 +222,13 @@ func (s *Stage) analyzeOne(data []byte, lim mention.Limits, now time.Time) resul
 	return result{id: m.ID, data: b, watches: m.Watches}
 }
 
-func (s *Stage) publishInOrder(ctx context.Context, pub *bus.Publisher, msgs []jetstream.Msg, res []result) {
-	// Publishing continues after ctx is cancelled so that a batch taken
-	// is a batch finished; it is bounded by its own timeout.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
-	defer cancel()
-	ok := true
+// publishInOrder sends the scored messages of a batch, in order, and
+// dead-letters what could not be analysed. It reports whether every
+// message was sent.
+func (s *Stage) publishInOrder(ctx context.Context, pub *bus.Publisher, msgs []jetstream.Msg, res []result) bool {
 	for i, r := range res {
 		if r.err != nil {
-			s.reject(pctx, msgs[i], r.err)
+			s.reject(ctx, msgs[i], r.err)
 			continue
 		}
 		watches := r.watches
@@ -196,22 +236,23 @@ func (s *Stage) publishInOrder(ctx context.Context, pub *bus.Publisher, msgs []j
 			watches = []string{""}
 		}
 		for _, w := range watches {
-			if err := pub.PublishMsg(pctx, bus.ScoredMsg(w, r.id, r.data)); err != nil {
-				ok = false
-				break
+			if err := pub.PublishMsg(ctx, bus.ScoredMsg(w, r.id, r.data)); err != nil {
+				return false
 			}
 			s.m.Out.WithLabelValues(stageAnalyze).Inc()
 		}
-		if !ok {
-			break
-		}
 	}
+	return true
+}
+
+// settle waits until SCORED has stored what a batch published, then
+// acknowledges the batch; if anything failed, the batch is sent back to be
+// redelivered (the dedup window absorbs what was published twice).
+func (s *Stage) settle(ctx context.Context, pub *bus.Publisher, ok bool, msgs []jetstream.Msg, res []result) {
 	if ok {
-		ok = pub.Flush(pctx) == nil
+		ok = pub.Flush(ctx) == nil
 	}
 	if !ok {
-		// Not acknowledged: redelivered, and the dedup window absorbs
-		// what was published twice.
 		s.log.Warn("publish_failed_batch_not_acked", "messages", len(msgs))
 		for i, m := range msgs {
 			if res[i].err == nil {

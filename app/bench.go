@@ -21,6 +21,9 @@ type BenchResult struct {
 	// CPU used during the run: vigie (publisher, embedded NATS, analyzer,
 	// writer) and the managed ClickHouse server (0 when external).
 	VigieCPU, ClickHouseCPU time.Duration
+	// ClickHouse inserts made by the writer, and the time they took.
+	Inserts       uint64
+	InsertSeconds float64
 }
 
 // CPUPerMention is the CPU the whole pipeline spent per mention.
@@ -110,6 +113,25 @@ func (a *App) RunBench(ctx context.Context, ms []*mention.Mention, progress io.W
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	r.Inserts, r.InsertSeconds = a.insertStats()
 	err := a.CH.QueryRow(ctx, "SELECT count() FROM mentions").Scan(&r.Rows)
 	return r, err
+}
+
+// insertStats reads the writer's insert histogram from the registry.
+func (a *App) insertStats() (n uint64, seconds float64) {
+	mfs, err := a.Reg.Gather()
+	if err != nil {
+		return 0, 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "vigie_writer_insert_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			n += m.GetHistogram().GetSampleCount()
+			seconds += m.GetHistogram().GetSampleSum()
+		}
+	}
+	return n, seconds
 }

@@ -17,10 +17,14 @@ import (
 
 // WriterConfig tunes the writer stage.
 type WriterConfig struct {
-	BatchSize    int           `yaml:"batch_size"`     // rows per insert at most
-	BatchWait    time.Duration `yaml:"batch_wait"`     // a partial batch is inserted after this long
-	MaxRetryWait time.Duration `yaml:"max_retry_wait"` // backoff cap while ClickHouse is down
-	FlushTimeout time.Duration `yaml:"flush_timeout"`  // last insert at shutdown
+	BatchSize int           `yaml:"batch_size"` // rows per insert at most
+	BatchWait time.Duration `yaml:"batch_wait"` // a partial batch is inserted after this long
+	// IdleFlushRows: a batch of at least this many rows is inserted as
+	// soon as the stream has nothing more to deliver, without waiting for
+	// batch_wait (the end of a burst). Default batch_size/4; -1 disables.
+	IdleFlushRows int           `yaml:"idle_flush_rows"`
+	MaxRetryWait  time.Duration `yaml:"max_retry_wait"` // backoff cap while ClickHouse is down
+	FlushTimeout  time.Duration `yaml:"flush_timeout"`  // last insert at shutdown
 }
 
 // SetDefaults fills what is not set.
@@ -30,6 +34,9 @@ func (c *WriterConfig) SetDefaults() {
 	}
 	if c.BatchWait == 0 {
 		c.BatchWait = time.Second
+	}
+	if c.IdleFlushRows == 0 {
+		c.IdleFlushRows = max(c.BatchSize/4, 1)
 	}
 	if c.MaxRetryWait == 0 {
 		c.MaxRetryWait = 10 * time.Second
@@ -46,6 +53,8 @@ func (c *WriterConfig) Validate() error {
 		return fmt.Errorf("batch_size: must be in 1..1000000, got %d", c.BatchSize)
 	case c.BatchWait < 10*time.Millisecond:
 		return fmt.Errorf("batch_wait: must be at least 10ms, got %s", c.BatchWait)
+	case c.IdleFlushRows < -1 || c.IdleFlushRows > c.BatchSize:
+		return fmt.Errorf("idle_flush_rows: must be -1 (off) or in 1..batch_size (%d), got %d", c.BatchSize, c.IdleFlushRows)
 	case c.MaxRetryWait < 100*time.Millisecond:
 		return fmt.Errorf("max_retry_wait: must be at least 100ms")
 	case c.FlushTimeout < time.Second:
@@ -147,44 +156,53 @@ func NewSinkWriter(sink Sink, b *bus.Bus, conn driver.Conn, cfg WriterConfig, lo
 
 // Run consumes until ctx is cancelled, then inserts what it holds with a
 // fresh bounded context and returns.
+//
+// Inserting and fetching overlap: while one batch is being inserted (and
+// then acknowledged) the next one is fetched and decoded. At most one
+// insert is in flight, so at most two batches are held.
 func (w *Writer) Run(ctx context.Context) error {
 	cons, err := w.b.Consumer(ctx, w.sink.Stream, w.sink.Durable, w.sink.Filter...)
 	if err != nil {
 		return err
 	}
 	var (
-		msgs     []jetstream.Msg
-		rows     [][]any
+		cur      batch
 		deadline time.Time
+		inflight chan error // the insert in flight, nil when none
 	)
-	flush := func(ctx context.Context) error {
-		if len(msgs) == 0 {
+	// wait waits for the insert in flight, if any.
+	wait := func() error {
+		if inflight == nil {
 			return nil
 		}
-		if err := w.insertRetrying(ctx, msgs, rows); err != nil {
+		err := <-inflight
+		inflight = nil
+		return err
+	}
+	// flush hands the current batch to an insert of its own once the
+	// previous one is done.
+	flush := func(ctx context.Context) error {
+		if err := wait(); err != nil {
 			return err
 		}
-		if w.afterInsert != nil {
-			if err := w.afterInsert(); err != nil {
-				return err
-			}
+		if len(cur.msgs) == 0 {
+			return nil
 		}
-		for _, m := range msgs {
-			if err := m.Ack(); err != nil {
-				// Redelivered later; the table absorbs the duplicate.
-				w.log.Warn("ack_failed", "error", err)
-			}
-		}
-		w.m.Out.WithLabelValues(w.sink.Name).Add(float64(len(msgs)))
-		msgs, rows, deadline = msgs[:0], rows[:0], time.Time{}
+		b := cur
+		cur, deadline = batch{}, time.Time{}
+		inflight = make(chan error, 1)
+		go func(done chan<- error) { done <- w.store(ctx, b) }(inflight)
 		return nil
 	}
+	idle := false // the last fetch found the stream drained
 	for ctx.Err() == nil {
 		wait := w.cfg.BatchWait
-		if len(msgs) > 0 {
+		if len(cur.msgs) > 0 {
 			wait = time.Until(deadline)
 		}
-		if len(msgs) >= w.cfg.BatchSize || wait <= 0 {
+		early := w.cfg.IdleFlushRows > 0 && len(cur.msgs) >= w.cfg.IdleFlushRows
+		if len(cur.msgs) >= w.cfg.BatchSize || wait <= 0 || (early && idle) {
+			idle = false
 			if err := flush(ctx); err != nil {
 				if ctx.Err() != nil {
 					break
@@ -193,7 +211,14 @@ func (w *Writer) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		got, err := bus.Fetch(ctx, cons, w.cfg.BatchSize-len(msgs), wait)
+		if early || len(cur.msgs) == 0 {
+			// Holding nothing, or enough to insert: look briefly, so that
+			// a batch starts its clock when its first message arrives and
+			// is inserted as soon as nothing more is waiting.
+			wait = min(wait, idlePoll)
+		}
+		limit := w.cfg.BatchSize - len(cur.msgs)
+		got, err := bus.Fetch(ctx, cons, limit, wait)
 		if err != nil {
 			w.log.Warn("fetch_failed", "error", err)
 			sleep(ctx, time.Second)
@@ -207,20 +232,66 @@ func (w *Writer) Run(ctx context.Context) error {
 				w.reject(ctx, msg, err)
 				continue
 			}
-			msgs = append(msgs, msg)
-			rows = append(rows, row)
+			cur.msgs = append(cur.msgs, msg)
+			cur.rows = append(cur.rows, row)
 		}
-		if len(msgs) > 0 && deadline.IsZero() {
+		if len(cur.msgs) > 0 && deadline.IsZero() {
 			deadline = time.Now().Add(w.cfg.BatchWait)
 		}
+		idle = len(got) < limit && drained(got)
 	}
 	// Shutdown: store what we hold, with a fresh bounded context.
 	fctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
 	defer cancel()
-	if err := flush(fctx); err != nil {
-		w.log.Warn("final_flush_failed", "rows", len(msgs), "error", err,
+	held := len(cur.msgs)
+	err = flush(fctx)
+	if err == nil {
+		err = wait()
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		w.log.Warn("final_flush_failed", "rows", held, "error", err,
 			"note", "not acknowledged: they stay in the stream and are stored at next start")
 	}
+	return nil
+}
+
+// idlePoll is how long a writer holding a batch big enough to insert
+// waits for more before deciding the stream is drained.
+const idlePoll = 50 * time.Millisecond
+
+// drained reports whether the consumer had nothing more to deliver after
+// the messages of a fetch.
+func drained(got []jetstream.Msg) bool {
+	if len(got) == 0 {
+		return true
+	}
+	md, err := got[len(got)-1].Metadata()
+	return err == nil && md.NumPending == 0
+}
+
+// batch is what one insert stores: the messages and their rows.
+type batch struct {
+	msgs []jetstream.Msg
+	rows [][]any
+}
+
+// store inserts b, retrying, then acknowledges its messages.
+func (w *Writer) store(ctx context.Context, b batch) error {
+	if err := w.insertRetrying(ctx, b.msgs, b.rows); err != nil {
+		return err
+	}
+	if w.afterInsert != nil {
+		if err := w.afterInsert(); err != nil {
+			return err
+		}
+	}
+	for _, m := range b.msgs {
+		if err := m.Ack(); err != nil {
+			// Redelivered later; the table absorbs the duplicate.
+			w.log.Warn("ack_failed", "error", err)
+		}
+	}
+	w.m.Out.WithLabelValues(w.sink.Name).Add(float64(len(b.msgs)))
 	return nil
 }
 

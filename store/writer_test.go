@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/vigie-project/vigie/bus"
 	"github.com/vigie-project/vigie/bus/bustest"
@@ -155,4 +156,61 @@ func TestWriterDeadLettersUndecodable(t *testing.T) {
 	if got := testutil.ToFloat64(m.Rejected.WithLabelValues("write", "decode")); got != 2 {
 		t.Fatalf("rejected = %v, want 2", got)
 	}
+}
+
+// The end of a burst: a batch big enough to insert is inserted as soon as
+// the stream has nothing more, not after batch_wait (an hour here); a
+// batch below idle_flush_rows waits. Both are acknowledged only once
+// stored.
+func TestWriterInsertsTheEndOfABurstAtOnce(t *testing.T) {
+	db := chtest.New(t)
+	b := bustest.New(t)
+	publishScored(t, b, 600, "acme")
+	wm := store.NewWriterMetrics(nil)
+	cfg := store.WriterConfig{BatchSize: 1000, BatchWait: time.Hour, IdleFlushRows: 500}
+	w, err := store.NewWriter(b, db.Conn, cfg, nil, nil, wm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	waitFor(t, "600 rows without waiting batch_wait", func() bool { return db.Count(t, "SELECT count() FROM mentions") >= 600 })
+	if got := histCount(t, wm); got != 1 {
+		t.Fatalf("%d inserts, want the burst in one", got)
+	}
+
+	// One more: below idle_flush_rows, held until batch_wait or shutdown.
+	m := &mention.Mention{ID: "late:1", Source: "test", Text: "x", CreatedAt: time.Now(), CollectedAt: time.Now()}
+	data, _ := mention.Marshal(m)
+	if _, err := b.JS.PublishMsg(ctx, bus.ScoredMsg("acme", m.ID, data)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the writer holding the late message", func() bool {
+		c, err := b.JS.Consumer(ctx, bus.StreamScored, bus.ConsumerWrite)
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(ctx)
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 1
+	})
+	if got := db.Count(t, "SELECT count() FROM mentions"); got != 600 {
+		t.Fatalf("%d rows: a one-row batch was inserted before batch_wait", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := db.Count(t, "SELECT count() FROM mentions"); got != 601 {
+		t.Fatalf("%d rows after shutdown, want 601", got)
+	}
+}
+
+func histCount(t *testing.T, wm *store.WriterMetrics) uint64 {
+	t.Helper()
+	var m dto.Metric
+	if err := wm.BatchRows.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
@@ -148,6 +149,14 @@ func benchCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
+			if path, _ := cmd.Flags().GetString("memprofile"); path != "" {
+				runtime.MemProfileRate = 64 << 10
+				defer func() {
+					if err := writeAllocProfile(path); err != nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "vigie: bench: %v\n", err)
+					}
+				}()
+			}
 			fmt.Fprintf(out, "publishing and storing through NATS JetStream and ClickHouse (%s)…\n", a.ClickHouseAddr())
 			r, err := a.RunBench(cmd.Context(), ms, cmd.ErrOrStderr())
 			if err != nil {
@@ -155,6 +164,10 @@ func benchCmd() *cobra.Command {
 			}
 			fmt.Fprintf(out, "publish: %d mentions in %.2fs (%.0f/s)\n", r.Mentions, r.PublishSeconds, float64(r.Mentions)/r.PublishSeconds)
 			fmt.Fprintf(out, "end to end: %d mentions (%d rows) stored in %.2fs\n", r.Mentions, r.Rows, r.TotalSeconds)
+			if r.Inserts > 0 {
+				fmt.Fprintf(out, "ClickHouse: %d inserts, %.0f rows and %.0f ms each on average\n",
+					r.Inserts, float64(r.Rows)/float64(r.Inserts), 1e3*r.InsertSeconds/float64(r.Inserts))
+			}
 			fmt.Fprintf(out, "CPU: vigie %.2fs + ClickHouse %.2fs = %.1f us per mention (at most %.0f mentions/s on 2 dedicated cores)\n",
 				r.VigieCPU.Seconds(), r.ClickHouseCPU.Seconds(), float64(r.CPUPerMention().Nanoseconds())/1e3,
 				2/r.CPUPerMention().Seconds())
@@ -165,5 +178,19 @@ func benchCmd() *cobra.Command {
 	cmd.Flags().Int("n", 200000, "how many mentions")
 	cmd.Flags().String("analyzer", "pass-through", "analysis to run: pass-through (watches only) or full")
 	cmd.Flags().String("cpuprofile", "", "write a CPU profile of the run (vigie's process, not ClickHouse) to this file")
+	cmd.Flags().String("memprofile", "", "write an allocation profile of the run (vigie's process) to this file")
 	return cmd
+}
+
+// writeAllocProfile writes the allocations made so far, in pprof format.
+func writeAllocProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
