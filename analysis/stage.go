@@ -107,10 +107,11 @@ const stageAnalyze = "analyze"
 // Run processes mentions until ctx is cancelled. A batch is acknowledged
 // only after every scored message derived from it is stored in SCORED.
 //
-// One loop fetches; the batch is analysed by Workers goroutines in
-// parallel, then published in the order it was fetched, so that SCORED
-// keeps the order of MENTIONS: the detector reads event time from it, and
-// interleaving batches would make whole hours of a backfill look late.
+// A fetcher keeps the next batch ready; each batch is analysed by Workers
+// goroutines in parallel, then published in the order it was fetched, so
+// that SCORED keeps the order of MENTIONS: the detector reads event time
+// from it, and interleaving batches would make whole hours of a backfill
+// look late.
 //
 // Waiting for SCORED to confirm a batch, and acknowledging it, overlap with
 // the next batch: two slots, each with its own publisher, take turns. The
@@ -133,17 +134,12 @@ func (s *Stage) Run(ctx context.Context) error {
 			slots[i].wait()
 		}
 	}()
-	for k := 0; ctx.Err() == nil; {
-		msgs, err := bus.Fetch(ctx, cons, s.cfg.Batch, time.Second)
-		if err != nil {
-			s.log.Warn("fetch_failed", "error", err)
-			sleep(ctx, time.Second)
-			continue
+	batches := s.fetch(ctx, cons)
+	for k := 0; ; {
+		msgs, more := <-batches
+		if !more {
+			break
 		}
-		if len(msgs) == 0 {
-			continue
-		}
-		s.m.In.WithLabelValues(stageAnalyze).Add(float64(len(msgs)))
 		sl := &slots[k]
 		k = 1 - k
 		sl.wait()
@@ -161,6 +157,31 @@ func (s *Stage) Run(ctx context.Context) error {
 		}()
 	}
 	return nil
+}
+
+// fetch pulls batches into the returned channel, one ahead of the batch
+// being analysed, until ctx is cancelled; then it closes the channel.
+func (s *Stage) fetch(ctx context.Context, cons jetstream.Consumer) <-chan []jetstream.Msg {
+	out := make(chan []jetstream.Msg)
+	go func() {
+		defer close(out)
+		for ctx.Err() == nil {
+			msgs, err := bus.Fetch(ctx, cons, s.cfg.Batch, time.Second)
+			if err != nil {
+				s.log.Warn("fetch_failed", "error", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			if len(msgs) == 0 {
+				continue
+			}
+			s.m.In.WithLabelValues(stageAnalyze).Add(float64(len(msgs)))
+			// A batch fetched is a batch processed, even when ctx ends
+			// now: the loop drains the channel.
+			out <- msgs
+		}
+	}()
+	return out
 }
 
 // slot is one batch in flight: its publisher, its results, and a channel

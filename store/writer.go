@@ -21,7 +21,8 @@ type WriterConfig struct {
 	BatchWait time.Duration `yaml:"batch_wait"` // a partial batch is inserted after this long
 	// IdleFlushRows: a batch of at least this many rows is inserted as
 	// soon as the stream has nothing more to deliver, without waiting for
-	// batch_wait (the end of a burst). Default batch_size/4; -1 disables.
+	// batch_wait (the end of a burst). Default 1000 (ClickHouse's advice:
+	// inserts of at least 1,000 rows), at most batch_size; -1 disables.
 	IdleFlushRows int           `yaml:"idle_flush_rows"`
 	MaxRetryWait  time.Duration `yaml:"max_retry_wait"` // backoff cap while ClickHouse is down
 	FlushTimeout  time.Duration `yaml:"flush_timeout"`  // last insert at shutdown
@@ -36,7 +37,7 @@ func (c *WriterConfig) SetDefaults() {
 		c.BatchWait = time.Second
 	}
 	if c.IdleFlushRows == 0 {
-		c.IdleFlushRows = max(c.BatchSize/4, 1)
+		c.IdleFlushRows = min(1000, max(c.BatchSize, 1))
 	}
 	if c.MaxRetryWait == 0 {
 		c.MaxRetryWait = 10 * time.Second
@@ -194,7 +195,7 @@ func (w *Writer) Run(ctx context.Context) error {
 		go func(done chan<- error) { done <- w.store(ctx, b) }(inflight)
 		return nil
 	}
-	idle := false // the last fetch found the stream drained
+	idle := false // the last fetch waited idlePoll for nothing
 	for ctx.Err() == nil {
 		wait := w.cfg.BatchWait
 		if len(cur.msgs) > 0 {
@@ -238,7 +239,7 @@ func (w *Writer) Run(ctx context.Context) error {
 		if len(cur.msgs) > 0 && deadline.IsZero() {
 			deadline = time.Now().Add(w.cfg.BatchWait)
 		}
-		idle = len(got) < limit && drained(got)
+		idle = len(got) == 0
 	}
 	// Shutdown: store what we hold, with a fresh bounded context.
 	fctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
@@ -256,18 +257,11 @@ func (w *Writer) Run(ctx context.Context) error {
 }
 
 // idlePoll is how long a writer holding a batch big enough to insert
-// waits for more before deciding the stream is drained.
-const idlePoll = 50 * time.Millisecond
-
-// drained reports whether the consumer had nothing more to deliver after
-// the messages of a fetch.
-func drained(got []jetstream.Msg) bool {
-	if len(got) == 0 {
-		return true
-	}
-	md, err := got[len(got)-1].Metadata()
-	return err == nil && md.NumPending == 0
-}
+// waits for more: a stream silent that long is taken as the end of a
+// burst. Shorter, and the pauses between the analyzer's batches in a
+// steady flow would cut it into small inserts, each a part for ClickHouse
+// to merge (measured: 3,500-row inserts and twice ClickHouse's CPU).
+const idlePoll = 100 * time.Millisecond
 
 // batch is what one insert stores: the messages and their rows.
 type batch struct {

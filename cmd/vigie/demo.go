@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigie-project/vigie/app"
 	"github.com/vigie-project/vigie/config"
 	"github.com/vigie-project/vigie/deploy"
-	"github.com/vigie-project/vigie/ingest/simulate"
 )
 
 // demoMarker marks a data directory the demo may wipe.
@@ -85,112 +82,4 @@ func resetDemoDir(dir string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by vigie demo; deleted at the next demo\n"), 0o644)
-}
-
-func benchCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure end-to-end throughput: mentions/s from publish to stored row",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, _ := cmd.Flags().GetInt("n")
-			var cfg *config.Config
-			var err error
-			if cmd.Flags().Changed("config") {
-				cfg, err = loadConfig(cmd)
-			} else {
-				cfg, err = config.Parse(deploy.DemoConfig, "deploy/demo/vigie.yaml (built in)")
-			}
-			if err != nil {
-				return err
-			}
-			dir, err := os.MkdirTemp("", "vigie-bench-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			cfg.DataDir = dir
-			cfg.NATS.Listen = ""
-			cfg.HTTP.Listen = "127.0.0.1:0"
-			cfg.Roles = []string{config.RoleAnalyze, config.RoleWrite}
-			mode, _ := cmd.Flags().GetString("analyzer")
-			cfg.Analyzer.Mode = mode
-			if err := cfg.Analyzer.Validate(); err != nil {
-				return fmt.Errorf("--analyzer: %w", err)
-			}
-			sim := cfg.Sources.Simulate
-			if sim == nil {
-				sim = &simulate.Config{}
-			}
-			cfg.Sources = config.Sources{}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "generating %d mentions…\n", n)
-			ms, err := app.BenchMentions(*sim, n)
-			if err != nil {
-				return err
-			}
-			logf, err := os.Create(filepath.Join(dir, "vigie.log"))
-			if err != nil {
-				return err
-			}
-			defer logf.Close()
-			a, err := app.Open(cmd.Context(), cfg, newLogger(cfg, logf))
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if path, _ := cmd.Flags().GetString("cpuprofile"); path != "" {
-				f, err := os.Create(path)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
-			}
-			if path, _ := cmd.Flags().GetString("memprofile"); path != "" {
-				runtime.MemProfileRate = 64 << 10
-				defer func() {
-					if err := writeAllocProfile(path); err != nil {
-						fmt.Fprintf(cmd.ErrOrStderr(), "vigie: bench: %v\n", err)
-					}
-				}()
-			}
-			fmt.Fprintf(out, "publishing and storing through NATS JetStream and ClickHouse (%s)…\n", a.ClickHouseAddr())
-			r, err := a.RunBench(cmd.Context(), ms, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "publish: %d mentions in %.2fs (%.0f/s)\n", r.Mentions, r.PublishSeconds, float64(r.Mentions)/r.PublishSeconds)
-			fmt.Fprintf(out, "end to end: %d mentions (%d rows) stored in %.2fs\n", r.Mentions, r.Rows, r.TotalSeconds)
-			if r.Inserts > 0 {
-				fmt.Fprintf(out, "ClickHouse: %d inserts, %.0f rows and %.0f ms each on average\n",
-					r.Inserts, float64(r.Rows)/float64(r.Inserts), 1e3*r.InsertSeconds/float64(r.Inserts))
-			}
-			fmt.Fprintf(out, "CPU: vigie %.2fs + ClickHouse %.2fs = %.1f us per mention (at most %.0f mentions/s on 2 dedicated cores)\n",
-				r.VigieCPU.Seconds(), r.ClickHouseCPU.Seconds(), float64(r.CPUPerMention().Nanoseconds())/1e3,
-				2/r.CPUPerMention().Seconds())
-			fmt.Fprintf(out, "bench: mentions=%d seconds=%.2f rate=%.0f mentions/s analyzer=%s\n", r.Mentions, r.TotalSeconds, r.Rate(), mode)
-			return nil
-		},
-	}
-	cmd.Flags().Int("n", 200000, "how many mentions")
-	cmd.Flags().String("analyzer", "pass-through", "analysis to run: pass-through (watches only) or full")
-	cmd.Flags().String("cpuprofile", "", "write a CPU profile of the run (vigie's process, not ClickHouse) to this file")
-	cmd.Flags().String("memprofile", "", "write an allocation profile of the run (vigie's process) to this file")
-	return cmd
-}
-
-// writeAllocProfile writes the allocations made so far, in pprof format.
-func writeAllocProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
