@@ -26,8 +26,8 @@ test: deps-test vet fmt-check
 
 bench: deps-test build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./...
-	./$(BIN) bench --n 200000 --analyzer pass-through
-	./$(BIN) bench --n 200000 --analyzer full
+	./$(BIN) bench --n 200000 --runs 3 --analyzer pass-through
+	./$(BIN) bench --n 200000 --runs 3 --analyzer full
 
 vet:
 	$(GO) vet ./...
