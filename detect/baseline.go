@@ -205,40 +205,98 @@ func (s *season) valid(bins int) bool {
 // bar tracks the largest evidence of ordinary days, so a series whose
 // model is imperfect (routine spikes, bursts) raises its own threshold:
 // a crisis must be clearly more surprising than a typical day's worst
-// step. Days are counted from the end of the warm-up; crisis steps are
-// left out.
+// step. Days are counted from the end of the warm-up.
+//
+// Each day also keeps its worst step (the window sums), so the bar can
+// judge it again with the noise the model knows now: a burst that scored
+// thousands while the dispersion was still learning scores what it is
+// worth today, and no longer holds the bar up for a week.
 type bar struct {
 	DayStart time.Time `json:"day_start,omitzero"`
 	DayMax   float64   `json:"day_max"`
 	Maxima   []float64 `json:"maxima,omitempty"` // last barDays daily maxima, oldest first
+	Worst    barStep   `json:"worst,omitzero"`   // the current day's worst step
+	Days     []barStep `json:"days,omitempty"`   // the worst step of each recorded day, as Maxima (empty in old snapshots)
+}
+
+// barStep is what a day's worst step needs to be tested again: the sums
+// of every window and the volume part of its score.
+type barStep struct {
+	T   time.Time `json:"t,omitzero"`
+	Vol float64   `json:"vol"`
+	Y   []float64 `json:"y,omitempty"`
+	Mu  []float64 `json:"mu,omitempty"`
+	N   []int     `json:"n,omitempty"`
+}
+
+func (s barStep) set(t time.Time, vol float64, sums []windowSums) barStep {
+	s.T, s.Vol = t, vol
+	s.Y, s.Mu, s.N = s.Y[:0], s.Mu[:0], s.N[:0]
+	for _, w := range sums {
+		s.Y, s.Mu, s.N = append(s.Y, w.y), append(s.Mu, w.mu), append(s.N, w.n)
+	}
+	return s
+}
+
+func (s barStep) sums() []windowSums {
+	out := make([]windowSums, len(s.Y))
+	for k := range out {
+		out[k] = windowSums{y: s.Y[k], mu: s.Mu[k], n: s.N[k]}
+	}
+	return out
 }
 
 const barDays = 7
 
-// observe adds a calm step's score.
-func (b *bar) observe(t time.Time, s float64) {
+// observe adds a step's score, with the volume part of it and the window
+// sums it came from.
+func (b *bar) observe(t time.Time, s, vol float64, sums []windowSums) (recorded bool) {
 	if b.DayStart.IsZero() {
 		b.DayStart = t
 	}
 	if t.Sub(b.DayStart) >= 24*time.Hour {
+		for len(b.Days) < len(b.Maxima) {
+			b.Days = append([]barStep{{}}, b.Days...) // days from an old snapshot
+		}
 		if len(b.Maxima) == barDays {
 			copy(b.Maxima, b.Maxima[1:])
 			b.Maxima = b.Maxima[:barDays-1]
+			copy(b.Days, b.Days[1:])
+			b.Days = b.Days[:barDays-1]
 		}
 		b.Maxima = append(b.Maxima, b.DayMax)
-		b.DayStart, b.DayMax = t, 0
+		b.Days = append(b.Days, b.Worst)
+		b.DayStart, b.DayMax, b.Worst = t, 0, barStep{}
+		recorded = true
 	}
-	b.DayMax = math.Max(b.DayMax, s)
+	if s > b.DayMax || len(b.Worst.Y) == 0 {
+		b.DayMax = math.Max(b.DayMax, s)
+		b.Worst = b.Worst.set(t, vol, sums)
+	}
+	return recorded
 }
 
 // typical is the median of the recorded daily maxima (0 before the first
-// full day).
-func (b *bar) typical() float64 {
+// full day), each judged again by rejudge when its worst step is known.
+func (b *bar) typical(rejudge func(score float64, st barStep) float64) float64 {
 	n := len(b.Maxima)
 	if n == 0 {
 		return 0
 	}
-	s := append([]float64(nil), b.Maxima...)
+	s := make([]float64, n)
+	off := n - len(b.Days)
+	for i, m := range b.Maxima {
+		s[i] = m
+		if j := i - off; j >= 0 && len(b.Days[j].Y) > 0 && rejudge != nil {
+			s[i] = rejudge(m, b.Days[j])
+		}
+	}
+	return median(s)
+}
+
+// median sorts s and returns its median.
+func median(s []float64) float64 {
+	n := len(s)
 	sort.Float64s(s)
 	if n%2 == 1 {
 		return s[n/2]
@@ -246,9 +304,22 @@ func (b *bar) typical() float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func (b *bar) valid() bool {
-	if len(b.Maxima) > barDays || !finite(b.DayMax) || b.DayMax < 0 {
+func (b *bar) valid(windows int) bool {
+	if len(b.Maxima) > barDays || len(b.Days) > len(b.Maxima) || !finite(b.DayMax) || b.DayMax < 0 {
 		return false
+	}
+	for _, st := range append([]barStep{b.Worst}, b.Days...) {
+		if len(st.Y) == 0 && len(st.Mu) == 0 && len(st.N) == 0 {
+			continue
+		}
+		if len(st.Y) != windows || len(st.Mu) != windows || len(st.N) != windows || !nonNegative(st.Y) || !nonNegative(st.Mu) || !finite(st.Vol) || st.Vol < 0 {
+			return false
+		}
+		for _, n := range st.N {
+			if n < 0 {
+				return false
+			}
+		}
 	}
 	for _, m := range b.Maxima {
 		if !finite(m) || m < 0 {

@@ -43,7 +43,9 @@ type Config struct {
 	ResolveScore float64 `yaml:"resolve_score"`
 	// Margin is how far above the typical daily maximum of the evidence
 	// (median of the last 7 days) a step must be to open a crisis: a
-	// series with routine spikes raises its own bar.
+	// series with routine spikes raises its own bar. It is in √score
+	// ((√typical + margin)²) and, for series whose ordinary days score far
+	// above the preset, in proportion (typical × (1 + margin/2)).
 	Margin float64 `yaml:"margin"`
 
 	// Step is the length of one observation: one minute for watches; the

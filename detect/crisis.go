@@ -242,7 +242,7 @@ func (d *Detector) event(status string, t time.Time, ev evaluation) *Event {
 		OpenedAt: c.OpenedAt, At: t, Observed: ev.explain.y, Expected: ev.explain.mu,
 		Window: time.Duration(d.scales[ev.bigK]) * d.cfg.Step,
 		Score:  ev.score, Signals: append([]Signal(nil), ev.signals...), Mentions: c.Volume,
-		Drill: d.cfg.Drill,
+		Drill: d.cfg.Drill, Reopened: c.Reopened > 0,
 	}
 	if c.Volume > 0 {
 		e.NegativeShare = c.Negatives / c.Volume

@@ -35,9 +35,11 @@ type Detector struct {
 	termSteps int   // steps in the new-term window
 	bins      int   // time-of-day profile bins
 	rates     seasonRates
-	fastLevel float64 // level rate once a crisis is taken as the new normal
-	aDisp     float64 // dispersion and share rate
-	termHL    float64 // term memory half-life, in steps
+	fastLevel float64   // level rate once a crisis is taken as the new normal
+	aDisp     float64   // dispersion and share rate
+	termHL    float64   // term memory half-life, in steps
+	noiseF    float64   // how noisy the hour of the step being judged is (noise profile)
+	noiseFs   []float64 // the noise profile's hourly factors (derived from st.Noise)
 	st        state
 	termWin   map[string]int // term counts over the recent steps (derived from st.Recent)
 	tagWin    map[string]int
@@ -68,9 +70,18 @@ type state struct {
 	Ring     ring       `json:"ring"`
 	Recent   []detail   `json:"recent"` // last termSteps steps, oldest first
 	Memory   termMemory `json:"memory"`
-	Bar      bar        `json:"bar"`
-	Crisis   *crisis    `json:"crisis,omitempty"`
-	Resolved *crisis    `json:"resolved,omitempty"` // the last crisis, while it may still reopen
+	// Noise is how noisy each hour of the day is (empty in old snapshots);
+	// Prev is the previous step's volume, when there is one (HasPrev).
+	Noise   noiseProfile `json:"noise,omitzero"`
+	Prev    float64      `json:"prev,omitempty"`
+	HasPrev bool         `json:"has_prev,omitempty"`
+	Bar     bar          `json:"bar"`
+	// BarTyp is the bar's typical daily maximum as last judged again, at
+	// step BarAt (0: to be judged at the next step).
+	BarTyp   float64 `json:"bar_typ,omitempty"`
+	BarAt    int64   `json:"bar_at,omitempty"`
+	Crisis   *crisis `json:"crisis,omitempty"`
+	Resolved *crisis `json:"resolved,omitempty"` // the last crisis, while it may still reopen
 }
 
 // detail is the part of a recent step that explains an event.
@@ -128,8 +139,10 @@ func NewDetector(watch string, cfg Config) (*Detector, error) {
 	d.fastLevel = halfLifeAlpha(float64(cfg.ResolveAfter)/4, step)
 	d.aDisp = halfLifeAlpha(float64(dispHalfLife), step)
 	d.termHL = float64(cfg.SeasonHalfLife) / step
+	d.noiseF = 1
 	d.st = d.freshState()
 	d.rebuildWindows()
+	d.noiseFs = d.st.Noise.factors()
 	return d, nil
 }
 
@@ -140,7 +153,7 @@ func (d *Detector) freshState() state {
 		Season: newSeason(d.bins), Disp: make([]float64, n), DispN: make([]float64, n), DispMS: make([]float64, n),
 		NegDisp: make([]float64, n), NegDispN: make([]float64, n),
 		ReachMu: make([]float64, n), ReachDev: make([]float64, n),
-		Ring: newRing(d.scales[n-1]), Memory: newTermMemory(),
+		Ring: newRing(d.scales[n-1]), Memory: newTermMemory(), Noise: newNoiseProfile(),
 	}
 	for i := range st.Disp {
 		st.NegDisp[i], st.NegDispN[i] = 1, countDispPrior
@@ -198,6 +211,7 @@ func (d *Detector) step(m Minute) (Verdict, *Event) {
 	if !d.st.Last.IsZero() && m.Start.Sub(d.st.Last) > time.Duration(d.st.Ring.capacity())*d.cfg.Step {
 		d.st.Ring.reset()
 		d.st.Recent = d.st.Recent[:0]
+		d.st.HasPrev = false
 		d.rebuildWindows()
 	}
 	d.st.Last = m.Start
@@ -221,17 +235,27 @@ func (d *Detector) step(m Minute) (Verdict, *Event) {
 	for k, w := range d.scales {
 		sums[k] = d.st.Ring.sums(w)
 	}
+	d.noiseF = noiseAt(d.noiseFs, m.Start, d.loc)
 	ev := d.evaluate(sums)
 	v.Signals, v.Score = ev.signals, ev.score
+	d.judgeBar()
 	v.Threshold = d.threshold()
 	v.Graded = v.Score / (v.Score + v.Threshold)
 	v.WarmUp = time.Duration(d.st.Steps)*d.cfg.Step < d.cfg.WarmUp
 
 	event := d.lifecycle(m, &v, ev)
 	if !v.WarmUp {
-		d.st.Bar.observe(m.Start, v.Score)
+		if d.st.Bar.observe(m.Start, v.Score, math.Max(ev.volUp, ev.volDown), sums) {
+			d.st.BarAt = 0 // a day was recorded: judge the bar again
+		}
+		// The noise of each hour is measured once the calendar has seen
+		// every hour (after the warm-up), outside planned events.
+		if factor == 1 && base > 0 && d.st.Noise.observe(m.Start, d.loc, d.noiseChange(y, base)) {
+			d.noiseFs = d.st.Noise.factors()
+		}
 	}
 	d.learn(pos, y, base, factor > 1, sums, m)
+	d.st.Prev, d.st.HasPrev = y, true
 	if d.st.Crisis != nil {
 		v.Open, v.Severity = true, d.st.Crisis.Severity
 	}
@@ -239,10 +263,53 @@ func (d *Detector) step(m Minute) (Verdict, *Event) {
 }
 
 // threshold is the score that opens a crisis now: the preset, raised to
-// the typical daily maximum plus the margin.
+// the typical daily maximum plus the margin. The margin is in √score (in
+// standard deviations of a calibrated test) and, for a series whose
+// ordinary days score far above the preset (routine bursts, whose score
+// grows with their size), in proportion: a crisis must also be 1 +
+// margin/2 times as improbable, in orders of magnitude, as a typical
+// day's worst step.
 func (d *Detector) threshold() float64 {
-	r := math.Sqrt(d.st.Bar.typical()) + d.cfg.Margin
-	return math.Max(d.cfg.OpenScore, r*r)
+	r := math.Sqrt(d.st.BarTyp) + d.cfg.Margin
+	return math.Max(d.cfg.OpenScore, math.Max(r*r, d.st.BarTyp*(1+d.cfg.Margin/2)))
+}
+
+// judgeBar judges the recorded days' worst steps again with the noise the
+// model knows now, once an hour and whenever a day is recorded: the noise
+// moves slowly, and judging seven days at every step would cost more than
+// the step.
+func (d *Detector) judgeBar() {
+	every := max(int64(time.Hour/d.cfg.Step), 1)
+	if d.st.BarAt > 0 && d.st.Steps-d.st.BarAt < every {
+		return
+	}
+	d.st.BarTyp = d.st.Bar.typical(d.rejudge)
+	d.st.BarAt = d.st.Steps
+}
+
+// rejudge is the score a day's worst step would get now: its volume part
+// tested again with the current noise (its hour's included), the rest
+// (negativity, reach, new terms) as it was.
+func (d *Detector) rejudge(score float64, st barStep) float64 {
+	f := d.noiseF
+	defer func() { d.noiseF = f }()
+	d.noiseF = 1
+	if !st.T.IsZero() {
+		d.noiseF = noiseAt(d.noiseFs, st.T, d.loc)
+	}
+	up, down, _, _ := d.volumeScores(st.sums())
+	return math.Max(0, score-st.Vol+math.Max(up, down))
+}
+
+// noiseChange is the step's change from the previous one, in Pearson
+// units of the expectation: what the noise profile measures. A change,
+// unlike a residual, ignores a bias the calendar keeps at some hour (a
+// burst it learned into that hour's mean), which is not noise.
+func (d *Detector) noiseChange(y, base float64) float64 {
+	if !d.st.HasPrev {
+		return 0
+	}
+	return math.Abs(y-d.st.Prev) / math.Sqrt(base)
 }
 
 // maxValue bounds the inputs: beyond it squares and sums would overflow.
@@ -334,7 +401,7 @@ func (d *Detector) learn(pos position, y, base float64, planned bool, sums []win
 			if s.n < d.scales[k] || !(s.mu > 0) {
 				continue
 			}
-			r2 := (s.y - s.mu) * (s.y - s.mu) / s.mu
+			r2 := (s.y - s.mu) * (s.y - s.mu) / s.mu / d.noiseF
 			if d.st.DispN[k] > 2*countDispPrior {
 				r2 = math.Min(r2, msClip*math.Max(d.st.DispMS[k], math.Pi/2*d.st.Disp[k]*d.st.Disp[k]))
 			}
@@ -366,7 +433,7 @@ func (d *Detector) learn(pos position, y, base float64, planned bool, sums []win
 		if !known || s.n < d.scales[k] || !(s.mu > 0) {
 			continue
 		}
-		r := math.Abs(s.y-s.mu) / math.Sqrt(s.mu)
+		r := math.Abs(s.y-s.mu) / math.Sqrt(s.mu*d.noiseF)
 		if d.st.DispN[k] > 2*countDispPrior {
 			r = math.Min(r, dispClip*d.st.Disp[k])
 		}

@@ -8,10 +8,11 @@ import (
 // dispersion is the variance-to-mean ratio used to test window k: the
 // larger of the bulk's (from the mean absolute Pearson residual, which
 // spikes do not inflate) and a sixteenth of the mean squared residual
-// (which routine bursts do). Counts never go below Poisson; measurements
-// never below a noise of relNoiseFloor times their magnitude.
+// (which routine bursts do), times how noisy the hour of the step is
+// (noiseProfile). Counts never go below Poisson; measurements never below
+// a noise of relNoiseFloor times their magnitude.
 func (d *Detector) dispersion(k int, s windowSums) float64 {
-	disp := math.Max(math.Pi/2*d.st.Disp[k]*d.st.Disp[k], d.st.DispMS[k]/tailShare)
+	disp := math.Max(math.Pi/2*d.st.Disp[k]*d.st.Disp[k], d.st.DispMS[k]/tailShare) * d.noiseF
 	if !d.cfg.Continuous {
 		return math.Max(disp, 1)
 	}
@@ -36,36 +37,48 @@ type evaluation struct {
 	bigK     int        // its index
 }
 
+// volumeScores tests the volume of every window against its expectation
+// and returns the most surprising surge and drop, Bonferroni-corrected over
+// the windows (and the two directions when drops count), with their
+// windows.
+func (d *Detector) volumeScores(sums []windowSums) (up, down float64, kUp, kDown int) {
+	corr := math.Log10(float64(len(d.scales)))
+	if d.cfg.Drops {
+		corr += math.Log10(2)
+	}
+	bestUp, bestDown := 0.0, 0.0
+	for k, s := range sums {
+		disp := d.dispersion(k, s)
+		var u, dn float64
+		if d.cfg.Continuous {
+			u = scaledScoreUp(s.y, s.mu, disp)
+			if d.cfg.Drops {
+				dn = scaledScoreDown(s.y, s.mu, disp)
+			}
+		} else {
+			u = countScoreUp(s.y, s.mu, disp)
+			if d.cfg.Drops {
+				dn = countScoreDown(s.y, s.mu, disp)
+			}
+		}
+		if u > bestUp {
+			bestUp, kUp = u, k
+		}
+		if dn > bestDown {
+			bestDown, kDown = dn, k
+		}
+	}
+	return math.Max(0, bestUp-corr), math.Max(0, bestDown-corr), kUp, kDown
+}
+
 func (d *Detector) evaluate(sums []windowSums) evaluation {
 	var ev evaluation
 	corr := math.Log10(float64(len(d.scales))) // Bonferroni over the windows
-	// Volume: the most surprising window.
-	bestUp, bestDown, kUp, kDown := 0.0, 0.0, 0, 0
-	for k, s := range sums {
-		disp := d.dispersion(k, s)
-		var up, down float64
-		if d.cfg.Continuous {
-			up = scaledScoreUp(s.y, s.mu, disp)
-			if d.cfg.Drops {
-				down = scaledScoreDown(s.y, s.mu, disp)
-			}
-		} else {
-			up = countScoreUp(s.y, s.mu, disp)
-			if d.cfg.Drops {
-				down = countScoreDown(s.y, s.mu, disp)
-			}
-		}
-		if up > bestUp {
-			bestUp, kUp = up, k
-		}
-		if down > bestDown {
-			bestDown, kDown = down, k
-		}
-	}
+	var kUp, kDown int
+	ev.volUp, ev.volDown, kUp, kDown = d.volumeScores(sums)
 	if d.cfg.Drops {
 		corr += math.Log10(2) // both directions
 	}
-	ev.volUp, ev.volDown = math.Max(0, bestUp-corr), math.Max(0, bestDown-corr)
 	volScore, kv := ev.volUp, kUp
 	if ev.volDown > ev.volUp {
 		volScore, kv = ev.volDown, kDown

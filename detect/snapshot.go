@@ -33,6 +33,7 @@ func (d *Detector) Unmarshal(data []byte) error {
 	}
 	d.st = st
 	d.rebuildWindows()
+	d.noiseFs = d.st.Noise.factors()
 	return nil
 }
 
@@ -60,6 +61,7 @@ func (d *Detector) adopt(st *state) error {
 		st.Scales, st.Disp, st.DispMS, st.DispN = fresh.Scales, fresh.Disp, fresh.DispMS, fresh.DispN
 		st.NegDisp, st.NegDispN, st.ReachMu, st.ReachDev = fresh.NegDisp, fresh.NegDispN, fresh.ReachMu, fresh.ReachDev
 		st.Ring = fresh.Ring
+		st.Bar.Worst, st.Bar.Days = barStep{}, nil // sums of other windows cannot be judged again
 	}
 	n := len(d.scales)
 	for name, v := range map[string][]float64{"disp": st.Disp, "disp_ms": st.DispMS, "disp_n": st.DispN,
@@ -81,7 +83,19 @@ func (d *Detector) adopt(st *state) error {
 	if !st.Ring.valid(d.scales[n-1]) {
 		return bad("ring", "inconsistent")
 	}
-	if !st.Bar.valid() {
+	if !finite(st.Prev) || st.Prev < 0 {
+		return bad("prev", "value out of range")
+	}
+	if !finite(st.BarTyp) || st.BarTyp < 0 || st.BarAt < 0 || st.BarAt > st.Steps {
+		return bad("bar_typ", "value out of range")
+	}
+	if !st.Noise.valid() {
+		return bad("noise", "inconsistent")
+	}
+	if len(st.Noise.Day) == 0 {
+		st.Noise = newNoiseProfile() // an old snapshot: learn it from now on
+	}
+	if !st.Bar.valid(n) {
 		return bad("bar", "value out of range")
 	}
 	if len(st.Recent) > d.termSteps {
