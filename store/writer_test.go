@@ -175,7 +175,11 @@ func TestWriterInsertsTheEndOfABurstAtOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
-	waitFor(t, "600 rows without waiting batch_wait", func() bool { return db.Count(t, "SELECT count() FROM mentions") >= 600 })
+	waitFor(t, "600 rows without waiting batch_wait", func() bool {
+		// The histogram is observed once the insert call returns, a moment
+		// after the rows are visible.
+		return db.Count(t, "SELECT count() FROM mentions") >= 600 && histCount(t, wm) >= 1
+	})
 	if got := histCount(t, wm); got != 1 {
 		t.Fatalf("%d inserts, want the burst in one", got)
 	}
