@@ -102,3 +102,24 @@ func BenchmarkMemoryPerWatch(b *testing.B) {
 		runtime.KeepAlive(e)
 	}
 }
+
+// BenchmarkWouldOpen is the cost of an early-opening try: the detector of
+// a big brand after two weeks, copied and run over one complete minute.
+//
+//	GOMAXPROCS=1 go test -run '^$' -bench WouldOpen -benchmem ./detect/
+func BenchmarkWouldOpen(b *testing.B) {
+	d, err := NewDetector("acme", Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	history := bigBrand.series(1, monday, 2*minutesPerWeek, nil)
+	d.Seed(history)
+	dayAgo := history[len(history)-minutesPerDay+1] // the same minute a day before
+	next := []Minute{{Start: history[len(history)-1].Start.Add(time.Minute), Volume: dayAgo.Volume, Negatives: dayAgo.Negatives}}
+	b.ResetTimer()
+	for b.Loop() {
+		if d.wouldOpen(next) {
+			b.Fatal("an ordinary minute would open a crisis")
+		}
+	}
+}

@@ -186,6 +186,21 @@ func (d *Detector) Seed(history []Minute) {
 	d.st.Crisis, d.st.Resolved = nil, nil
 }
 
+// wouldOpen reports whether stepping through mins would open a crisis,
+// on a copy: the detector itself is unchanged.
+func (d *Detector) wouldOpen(mins []Minute) bool {
+	if len(mins) == 0 {
+		return false
+	}
+	c := d.clone()
+	for _, m := range mins {
+		if _, ev := c.Step(m); ev != nil && ev.Status == StatusOpen {
+			return true
+		}
+	}
+	return false
+}
+
 // Step reads one step. Steps must come in time order; a step that is not
 // after the previous one is ignored (Verdict.Ignored says why). A gap
 // longer than the longest window restarts the windows.

@@ -98,6 +98,7 @@ type Engine struct {
 	window    *Window
 	detectors map[string]*Detector
 	last      map[string]Verdict
+	tried     map[string]int64 // per watch: the pending minutes last tried for an early opening
 }
 
 // NewEngine validates cfg and returns an engine.
@@ -109,7 +110,8 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, window: w, detectors: make(map[string]*Detector), last: make(map[string]Verdict)}
+	e := &Engine{cfg: cfg, window: w, detectors: make(map[string]*Detector), last: make(map[string]Verdict),
+		tried: make(map[string]int64)}
 	for _, name := range sortedKeys(cfg.Watches) {
 		if _, err := e.detector(name); err != nil {
 			return nil, err
@@ -145,20 +147,79 @@ func (e *Engine) Add(watch string, m *mention.Mention) error {
 // Advance moves the watermark (event time: the time up to which posts
 // have arrived, e.g. the wall clock of the consumer), runs every closed
 // minute through its watch's detector, and returns the events in order.
+//
+// Early opening (window.early_open, on by default): a minute normally
+// waits for the lateness (5 min) before it is judged, so that late posts
+// count. But posts that arrive late can only add to a surge, so when the
+// minutes a watch already has complete would open a crisis as they stand,
+// waiting only delays the page. For each watch with no crisis open whose
+// complete minutes hold more than expected, Advance runs them on a copy
+// of the detector, once per newly completed minute; if the copy opens a
+// crisis, the minutes are closed at once and run on the real detector
+// (the same steps, so the same opening). Later posts for those minutes
+// are counted late (WindowStats.Late; EarlyClosed counts the minutes).
+//
+// Advance takes event time for the present (a replay, a test): every
+// completed minute may be tried. A stream uses AdvanceAt.
 func (e *Engine) Advance(watermark time.Time) []Event {
+	return e.AdvanceAt(watermark, watermark)
+}
+
+// AdvanceAt is Advance for a stream read at wall-clock time now: minutes
+// are tried for an early opening only while the watermark is within the
+// lateness of now. A backlog being caught up (a restart, a backfill) has
+// its minutes closed by the watermark at once anyway, and trying each of
+// them would cost a detector copy per minute and watch.
+func (e *Engine) AdvanceAt(watermark, now time.Time) []Event {
 	var events []Event
 	for _, wm := range e.window.Advance(watermark) {
-		d, err := e.detector(wm.Watch)
-		if err != nil {
-			continue // the configuration was validated: not reached
-		}
-		v, ev := d.Step(wm.Minute)
-		e.last[wm.Watch] = v
-		if ev != nil {
-			events = append(events, *ev)
-		}
+		events = e.step(wm, events)
+	}
+	if e.cfg.Window.earlyOpen() && now.Sub(e.window.Watermark()) < e.window.cfg.Lateness {
+		events = e.openEarly(events)
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
+	return events
+}
+
+func (e *Engine) step(wm WatchMinute, events []Event) []Event {
+	d, err := e.detector(wm.Watch)
+	if err != nil {
+		return events // the configuration was validated: not reached
+	}
+	v, ev := d.Step(wm.Minute)
+	e.last[wm.Watch] = v
+	if ev != nil {
+		events = append(events, *ev)
+	}
+	return events
+}
+
+// openEarly closes a watch's pending minutes at once when they would open
+// a crisis (see Advance).
+func (e *Engine) openEarly(events []Event) []Event {
+	for _, name := range e.window.names {
+		d := e.detectors[name]
+		last, seen := e.last[name]
+		if d == nil || d.st.Crisis != nil || !seen || last.WarmUp {
+			continue
+		}
+		until, volume := e.window.pending(name)
+		if until == 0 || e.tried[name] >= until {
+			continue
+		}
+		if k := float64(until - unixMinute(last.At) - 1); !(volume > k*last.Expected) {
+			continue // no more than expected so far: nothing to open
+		}
+		e.tried[name] = until
+		mins := e.window.pendingMinutes(name, until)
+		if !d.wouldOpen(mins) {
+			continue
+		}
+		for _, wm := range e.window.closeEarly(name, until) {
+			events = e.step(wm, events)
+		}
+	}
 	return events
 }
 

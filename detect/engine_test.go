@@ -2,6 +2,7 @@ package detect
 
 import (
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +193,97 @@ watches:
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Field != "watches.acme.sensitivity" {
 		t.Errorf("err = %v, want a ConfigError on watches.acme.sensitivity", err)
+	}
+}
+
+// Early opening: with posts arriving in time order (a stream in real
+// time), the crisis opens as soon as its minute is complete, not once the
+// lateness has run out; the events are the same as with early opening
+// off; and a post that comes later for a minute closed early is counted
+// late.
+func TestEngineOpensEarlyWithoutWaitingForTheLateness(t *testing.T) {
+	cfg, history, ms, onset, end := crisisDay(t)
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].CreatedAt.Before(ms[j].CreatedAt) })
+	run := func(early bool) (events []Event, openSeen time.Time, e *Engine) {
+		c := cfg
+		c.Window.EarlyOpen = &early
+		e, err := NewEngine(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Seed("acme", history); err != nil {
+			t.Fatal(err)
+		}
+		collect := func(wm time.Time) {
+			for _, ev := range e.Advance(wm) {
+				if ev.Status == StatusOpen && openSeen.IsZero() {
+					openSeen = wm
+				}
+				events = append(events, ev)
+			}
+		}
+		for _, m := range ms {
+			collect(m.CreatedAt)
+			for _, w := range m.Watches {
+				if err := e.Add(w, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		collect(end)
+		return events, openSeen, e
+	}
+	late, lateSeen, _ := run(false)
+	early, earlySeen, e := run(true)
+	if len(early) == 0 || early[0].Status != StatusOpen || early[0].At.Before(onset) {
+		t.Fatalf("events %+v, want the crisis opened after %s", early, onset)
+	}
+	opened := early[0].At // the opening minute's start
+	t.Logf("opened at minute %s: returned at watermark +%s (early) and +%s (after the lateness)",
+		opened.Format("15:04"), earlySeen.Sub(opened), lateSeen.Sub(opened))
+	if earlySeen.After(opened.Add(2 * time.Minute)) {
+		t.Errorf("early: open returned at watermark %s, want within a minute of the minute's end %s", earlySeen, opened.Add(time.Minute))
+	}
+	if lateSeen.Before(opened.Add(time.Minute + DefaultLateness)) {
+		t.Errorf("early_open off: open returned at watermark %s, before the lateness ran out", lateSeen)
+	}
+	if len(early) != len(late) {
+		t.Fatalf("%d events with early opening, %d without", len(early), len(late))
+	}
+	for i := range early {
+		a, b := early[i], late[i]
+		if a.ID != b.ID || a.Status != b.Status || !a.At.Equal(b.At) || a.Severity != b.Severity || a.Mentions != b.Mentions {
+			t.Fatalf("event %d differs: %s %s %s sev %d vs %s %s %s sev %d", i, a.ID, a.Status, a.At, a.Severity, b.ID, b.Status, b.At, b.Severity)
+		}
+	}
+	if st := e.Stats(); st.EarlyClosed == 0 {
+		t.Errorf("stats %+v: no minute closed early", st)
+	}
+
+	// A straggler for the opening minute, after the early close: late.
+	e2, err := NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.Seed("acme", history); err != nil {
+		t.Fatal(err)
+	}
+	var straggler *mention.Mention
+	for _, m := range ms {
+		if m.CreatedAt.After(opened.Add(time.Minute)) {
+			break
+		}
+		e2.Advance(m.CreatedAt)
+		for _, w := range m.Watches {
+			_ = e2.Add(w, m)
+		}
+		straggler = m
+	}
+	evs := e2.Advance(opened.Add(time.Minute + time.Second))
+	if len(evs) == 0 || evs[0].Status != StatusOpen {
+		t.Fatalf("events at the end of the opening minute: %+v, want the open", evs)
+	}
+	if err := e2.Add("acme", straggler); !errors.Is(err, ErrLate) {
+		t.Fatalf("straggler for a minute closed early: %v, want ErrLate", err)
 	}
 }

@@ -46,7 +46,15 @@ type WindowConfig struct {
 	// once: after a longer silence (a clock jump, a stopped service) the
 	// detectors see a gap instead of weeks of zeros.
 	MaxGap time.Duration `yaml:"max_gap"`
+	// EarlyOpen (default true): a watch whose complete minutes, still held
+	// open by the lateness, already make its detector open a crisis has
+	// them closed at once (see Engine.Advance). Its later posts for those
+	// minutes are then counted late.
+	EarlyOpen *bool `yaml:"early_open"`
 }
+
+// earlyOpen reports whether early opening is on (the default).
+func (c WindowConfig) earlyOpen() bool { return c.EarlyOpen == nil || *c.EarlyOpen }
 
 // SetDefaults fills the zero fields.
 func (c *WindowConfig) SetDefaults() {
@@ -82,6 +90,7 @@ type WindowStats struct {
 	Invalid       int64 `json:"invalid"`        // nil, no watch, no time
 	SkippedEmpty  int64 `json:"skipped_empty"`  // empty minutes not filled after a gap longer than MaxGap
 	ClockBackward int64 `json:"clock_backward"` // Advance calls with a watermark earlier than the current one
+	EarlyClosed   int64 `json:"early_closed"`   // minutes closed before the lateness ran out, to open a crisis at once
 }
 
 // WatchMinute is one closed minute of one watch.
@@ -346,7 +355,6 @@ func (w *Window) Advance(watermark time.Time) []WatchMinute {
 	w.watermark = watermark
 	closed := w.closedBefore()
 	futureIdx := unixMinute(watermark.Add(w.cfg.MaxFuture))
-	maxGap := int64(w.cfg.MaxGap / time.Minute)
 	var out []WatchMinute
 	for _, name := range w.names {
 		wb := w.watches[name]
@@ -358,44 +366,103 @@ func (w *Window) Advance(watermark time.Time) []WatchMinute {
 				wb.release(idx, b)
 			}
 		}
-		if !wb.started {
-			wb.next, wb.started = closed, true
-			for idx := range wb.buckets {
-				wb.next = min(wb.next, idx)
-			}
-		}
-		if wb.next >= closed {
-			continue
-		}
-		// Minutes with posts, in order; zeros in between, but no more than
-		// maxGap of them before the next minute with posts or the end.
-		var have []int64
-		for idx := range wb.buckets {
-			if idx < closed {
-				have = append(have, idx)
-			}
-		}
-		sort.Slice(have, func(i, j int) bool { return have[i] < have[j] })
-		emitZeros := func(from, to int64) { // [from, to)
-			if to-from > maxGap {
-				w.stats.SkippedEmpty += to - from - maxGap
-				from = to - maxGap
-			}
-			for i := from; i < to; i++ {
-				out = append(out, WatchMinute{Watch: name, Minute: Minute{Start: time.Unix(i*60, 0).UTC()}})
-			}
-		}
-		cur := wb.next
-		for _, idx := range have {
-			emitZeros(cur, idx)
-			b := wb.buckets[idx]
-			out = append(out, WatchMinute{Watch: name, Minute: b.minute(idx)})
-			wb.release(idx, b)
-			cur = idx + 1
-		}
-		emitZeros(cur, closed)
-		wb.next = closed
+		out = w.emit(name, wb, closed, out)
 	}
+	return out
+}
+
+// emit appends the minutes of watch name before closed (zeros included,
+// at most MaxGap of them in a row) and releases their buckets.
+func (w *Window) emit(name string, wb *watchBuckets, closed int64, out []WatchMinute) []WatchMinute {
+	maxGap := int64(w.cfg.MaxGap / time.Minute)
+	if !wb.started {
+		wb.next, wb.started = closed, true
+		for idx := range wb.buckets {
+			wb.next = min(wb.next, idx)
+		}
+	}
+	if wb.next >= closed {
+		return out
+	}
+	// Minutes with posts, in order; zeros in between, but no more than
+	// maxGap of them before the next minute with posts or the end.
+	var have []int64
+	for idx := range wb.buckets {
+		if idx < closed {
+			have = append(have, idx)
+		}
+	}
+	sort.Slice(have, func(i, j int) bool { return have[i] < have[j] })
+	emitZeros := func(from, to int64) { // [from, to)
+		if to-from > maxGap {
+			w.stats.SkippedEmpty += to - from - maxGap
+			from = to - maxGap
+		}
+		for i := from; i < to; i++ {
+			out = append(out, WatchMinute{Watch: name, Minute: Minute{Start: time.Unix(i*60, 0).UTC()}})
+		}
+	}
+	cur := wb.next
+	for _, idx := range have {
+		emitZeros(cur, idx)
+		b := wb.buckets[idx]
+		out = append(out, WatchMinute{Watch: name, Minute: b.minute(idx)})
+		wb.release(idx, b)
+		cur = idx + 1
+	}
+	emitZeros(cur, closed)
+	wb.next = closed
+	return out
+}
+
+// pending tells, for a watch, the minutes the watermark has passed but
+// the lateness still holds open: they end before until (0 when there are
+// none), and hold volume posts so far.
+func (w *Window) pending(name string) (until int64, volume float64) {
+	wb, ok := w.watches[name]
+	if !ok || !wb.started || w.watermark.IsZero() {
+		return 0, 0
+	}
+	until = unixMinute(w.watermark)
+	if until <= wb.next {
+		return 0, 0
+	}
+	for idx, b := range wb.buckets {
+		if idx >= wb.next && idx < until {
+			volume += b.volume
+		}
+	}
+	return until, volume
+}
+
+// pendingMinutes returns the pending minutes of a watch that end before
+// until, zeros included, oldest first, without closing them.
+func (w *Window) pendingMinutes(name string, until int64) []Minute {
+	wb, ok := w.watches[name]
+	if !ok || !wb.started {
+		return nil
+	}
+	out := make([]Minute, 0, max(until-wb.next, 0))
+	for idx := wb.next; idx < until; idx++ {
+		if b, ok := wb.buckets[idx]; ok {
+			out = append(out, b.minute(idx))
+		} else {
+			out = append(out, Minute{Start: time.Unix(idx*60, 0).UTC()})
+		}
+	}
+	return out
+}
+
+// closeEarly closes the pending minutes of a watch that end before until,
+// before the lateness runs out: posts for them are counted late from now.
+func (w *Window) closeEarly(name string, until int64) []WatchMinute {
+	wb, ok := w.watches[name]
+	if !ok || !wb.started || until <= wb.next {
+		return nil
+	}
+	n := until - wb.next
+	out := w.emit(name, wb, until, nil)
+	w.stats.EarlyClosed += n
 	return out
 }
 

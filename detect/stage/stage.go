@@ -248,7 +248,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			}
 			// Event time drives the watermark, never past the wall clock.
 			if t := m.CreatedAt; t.After(s.eng.Watermark()) && !t.After(now) {
-				s.publish(ctx, s.eng.Advance(t))
+				s.publish(ctx, s.eng.AdvanceAt(t, now))
 			}
 			if err := s.eng.Add(bus.WatchOf(msg.Subject()), m); err != nil {
 				s.late.Inc()
@@ -258,7 +258,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		if len(msgs) > 0 {
 			lastMsg = tick
 		} else if tick.Sub(lastMsg) >= s.cfg.IdleAdvance && now.After(s.eng.Watermark()) {
-			s.publish(ctx, s.eng.Advance(now))
+			s.publish(ctx, s.eng.AdvanceAt(now, now))
 		}
 		if len(held) >= s.cfg.SnapshotEvery || (len(held) > 0 && tick.Sub(lastSave) >= s.cfg.SnapshotInterval) ||
 			(len(held) == 0 && tick.Sub(lastSave) >= 12*s.cfg.SnapshotInterval) {
