@@ -80,16 +80,7 @@ func TestDailyJobDoesNotHideABumpElsewhere(t *testing.T) {
 		return 0
 	})
 	opened, _ := opensAt(t, newMetricDetector(t, true), ms)
-	hit := false
-	var late []int
-	for _, i := range opened {
-		switch {
-		case i >= bump && i < bump+8:
-			hit = true
-		case i > 7*stepsPerDay:
-			late = append(late, i)
-		}
-	}
+	hit, late := splitOpenings(opened, func(i int) bool { return i >= bump && i < bump+8 }, 7*stepsPerDay)
 	if !hit {
 		t.Errorf("the bump at step %d opened nothing; openings at %v", bump, opened)
 	}

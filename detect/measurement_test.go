@@ -79,16 +79,7 @@ func TestBurstyMetricTallBurst(t *testing.T) {
 		return 0, true // idle
 	})
 	opened, _ := opensAt(t, newMetricDetector(t, true), ms)
-	var late []int
-	hit := false
-	for _, i := range opened {
-		switch {
-		case i == tall:
-			hit = true
-		case i > 7*stepsPerDay:
-			late = append(late, i)
-		}
-	}
+	hit, late := splitOpenings(opened, func(i int) bool { return i == tall }, 7*stepsPerDay)
 	if !hit {
 		t.Errorf("the tall burst at step %d opened nothing; openings at %v", tall, opened)
 	}
@@ -217,4 +208,18 @@ func TestSnapshotOfALevelShiftCrisis(t *testing.T) {
 	if err := newMetricDetector(t, true).Unmarshal(bad); err == nil {
 		t.Error("a crisis with one mean square for three windows restored")
 	}
+}
+
+// splitOpenings tells whether one of the opening steps is the expected
+// one (isHit), and lists the others after step from.
+func splitOpenings(opened []int, isHit func(i int) bool, from int) (hit bool, others []int) {
+	for _, i := range opened {
+		switch {
+		case isHit(i):
+			hit = true
+		case i > from:
+			others = append(others, i)
+		}
+	}
+	return hit, others
 }
