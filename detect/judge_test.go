@@ -18,20 +18,7 @@ import (
 // seen (the bar would otherwise stay astronomic for a week).
 func TestBarJudgesPastDaysAgain(t *testing.T) {
 	const tall = 5*stepsPerDay + 100
-	r := rand.New(rand.NewPCG(12, 3))
-	burst := make(map[int]bool)
-	for i := 3 * stepsPerDay / 2; i < 7*stepsPerDay; i++ {
-		burst[i] = r.IntN(48) == 0
-	}
-	ms := metric(4, 7*stepsPerDay, 0, 5, func(i int, v float64) (float64, bool) {
-		switch {
-		case i == tall:
-			return 300 + v, true
-		case burst[i] && (i < tall-stepsPerDay/4 || i > tall+12):
-			return 100 + v, true
-		}
-		return 0, true
-	})
+	ms := burstyDisk(12, 4, 7*stepsPerDay, tall, stepsPerDay/4)
 	_, events := opensAt(t, newMetricDetector(t, true), ms)
 	hit := false
 	var opens []string

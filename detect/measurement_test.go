@@ -64,20 +64,7 @@ func opensAt(t *testing.T, d *Detector, ms []Minute) (steps []int, events []Even
 // one must still be seen.
 func TestBurstyMetricTallBurst(t *testing.T) {
 	const tall = 10*stepsPerDay + 100
-	r := rand.New(rand.NewPCG(11, 3))
-	burst := make(map[int]bool)
-	for i := 3 * stepsPerDay / 2; i < 12*stepsPerDay; i++ {
-		burst[i] = r.IntN(48) == 0
-	}
-	ms := metric(1, 12*stepsPerDay, 0, 5, func(i int, v float64) (float64, bool) {
-		switch {
-		case i == tall:
-			return 300 + v, true
-		case burst[i] && (i < tall-12 || i > tall+12):
-			return 100 + v, true
-		}
-		return 0, true // idle
-	})
+	ms := burstyDisk(11, 1, 12*stepsPerDay, tall, 12)
 	opened, _ := opensAt(t, newMetricDetector(t, true), ms)
 	hit, late := splitOpenings(opened, func(i int) bool { return i == tall }, 7*stepsPerDay)
 	if !hit {
@@ -222,4 +209,24 @@ func splitOpenings(opened []int, isHit func(i int) bool, from int) (hit bool, ot
 		}
 	}
 	return hit, others
+}
+
+// burstyDisk is n steps of a disk idle for a day and a half, then written
+// in bursts of 100 (one step in 48 on average), with one burst of 300 at
+// step tall, none in the quiet steps before it nor in the 12 after.
+func burstyDisk(burstSeed, noiseSeed uint64, n, tall, quiet int) []Minute {
+	r := rand.New(rand.NewPCG(burstSeed, 3))
+	burst := make(map[int]bool)
+	for i := 3 * stepsPerDay / 2; i < n; i++ {
+		burst[i] = r.IntN(48) == 0
+	}
+	return metric(noiseSeed, n, 0, 5, func(i int, v float64) (float64, bool) {
+		switch {
+		case i == tall:
+			return 300 + v, true
+		case burst[i] && (i < tall-quiet || i > tall+12):
+			return 100 + v, true
+		}
+		return 0, true // idle
+	})
 }
