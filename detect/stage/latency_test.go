@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-project/vigie/bus/bustest"
 	"github.com/vigie-project/vigie/detect"
@@ -96,8 +97,9 @@ func TestStageOpensEarlyInRealTime(t *testing.T) {
 	ms, open, cut := surgeCut(t)
 	b := bustest.New(t)
 	publishScored(t, b, ms[:cut+1])
-	stop := run(t, b, ms[cut].CreatedAt.Add(time.Second))
-	defer stop()
+	now := ms[cut].CreatedAt.Add(time.Second)
+	reg := prometheus.NewRegistry()
+	defer runWith(t, b, now, reg)()
 	sub, err := b.JS.OrderedConsumer(context.Background(), "EVENTS", jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{"vigie.event.crisis." + open.Watch}})
 	if err != nil {
@@ -114,4 +116,13 @@ func TestStageOpensEarlyInRealTime(t *testing.T) {
 	if ev.Status != "open" || ev.ID != open.ID {
 		t.Fatalf("event %s %s, want %s open", ev.ID, ev.Status, open.ID)
 	}
+	bustest.WaitFor(t, time.Minute, "the early-closed minutes counted", func() bool {
+		mfs, err := reg.Gather()
+		for _, mf := range mfs {
+			if err == nil && mf.GetName() == "vigie_detect_early_closed_minutes_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue() >= 1
+			}
+		}
+		return false
+	})
 }

@@ -127,6 +127,7 @@ type Stage struct {
 	now     func() time.Time
 	events  prometheus.Counter
 	late    prometheus.Counter
+	early   prometheus.Counter
 }
 
 const stageName = "detect"
@@ -177,8 +178,10 @@ func New(b *bus.Bus, conn driver.Conn, cfg Config, watches []string, o Options) 
 	}
 	s.events = prometheus.NewCounter(prometheus.CounterOpts{Name: "vigie_detect_events_total", Help: "Crisis lifecycle events published."})
 	s.late = prometheus.NewCounter(prometheus.CounterOpts{Name: "vigie_detect_uncounted_total", Help: "Mentions the detector did not count (late, far future, invalid)."})
+	s.early = prometheus.NewCounter(prometheus.CounterOpts{Name: "vigie_detect_early_closed_minutes_total",
+		Help: "Minutes judged before the lateness ran out because they already opened a crisis (early opening)."})
 	if o.Registerer != nil {
-		o.Registerer.MustRegister(s.events, s.late)
+		o.Registerer.MustRegister(s.events, s.late, s.early)
 	}
 	return s, nil
 }
@@ -213,6 +216,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		held     []jetstream.Msg
 		lastSave = time.Now()
 		lastMsg  = time.Now()
+		early    = s.eng.Stats().EarlyClosed
 	)
 	save := func(ctx context.Context) error {
 		snap, err := s.eng.Snapshot()
@@ -259,6 +263,10 @@ func (s *Stage) Run(ctx context.Context) error {
 			lastMsg = tick
 		} else if tick.Sub(lastMsg) >= s.cfg.IdleAdvance && now.After(s.eng.Watermark()) {
 			s.publish(ctx, s.eng.AdvanceAt(now, now))
+		}
+		if n := s.eng.Stats().EarlyClosed; n > early {
+			s.early.Add(float64(n - early))
+			early = n
 		}
 		if len(held) >= s.cfg.SnapshotEvery || (len(held) > 0 && tick.Sub(lastSave) >= s.cfg.SnapshotInterval) ||
 			(len(held) == 0 && tick.Sub(lastSave) >= 12*s.cfg.SnapshotInterval) {

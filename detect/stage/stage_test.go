@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-project/vigie/bus"
 	"github.com/vigie-project/vigie/bus/bustest"
@@ -70,8 +71,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func run(t testing.TB, b *bus.Bus, now time.Time) (stop func()) {
 	t.Helper()
+	return runWith(t, b, now, nil)
+}
+
+// runWith is run with the stage's metrics registered on reg.
+func runWith(t testing.TB, b *bus.Bus, now time.Time, reg prometheus.Registerer) (stop func()) {
+	t.Helper()
 	st, err := stage.New(b, nil, stage.Config{SnapshotInterval: 200 * time.Millisecond},
-		[]string{"airfrance", "lufthansa", "easyjet"}, stage.Options{Log: bustest.Logger(t), Now: func() time.Time { return now }})
+		[]string{"airfrance", "lufthansa", "easyjet"},
+		stage.Options{Log: bustest.Logger(t), Now: func() time.Time { return now }, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
