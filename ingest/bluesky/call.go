@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // maxBody bounds an XRPC response; 100 posts are about 300 KiB.
@@ -46,49 +47,6 @@ func (e *statusError) tokenProblem() bool {
 		(e.Name == "ExpiredToken" || e.Name == "InvalidToken")
 }
 
-// retryError is a failure worth retrying: a network error or a 5xx.
-type retryError struct {
-	reason string // outage or http_5xx
-	err    error
-}
-
-func (e *retryError) Error() string { return e.err.Error() }
-func (e *retryError) Unwrap() error { return e.err }
-
-// rateLimitError is a 429: wait until the reset time.
-type rateLimitError struct{ until time.Time }
-
-func (e *rateLimitError) Error() string {
-	return "rate limited until " + e.until.UTC().Format(time.RFC3339)
-}
-
-// health tracks the outage of one feed so that the time not read is
-// reported as gaps, once each: from the first failure to the recovery,
-// in slices when the feed gives up between polls.
-type health struct {
-	since  time.Time
-	reason string
-}
-
-func (h *health) fail(now time.Time, reason string) {
-	if h.since.IsZero() {
-		h.since = now
-	}
-	h.reason = reason
-}
-
-func (h *health) report(ctx context.Context, gaps ingest.Gaps, feed string, now time.Time, ongoing bool) {
-	if h.since.IsZero() {
-		return
-	}
-	gaps.Report(ctx, ingest.Gap{Source: Name, Feed: feed, From: h.since.UTC(), To: now.UTC(), Reason: h.reason})
-	if ongoing {
-		h.since = now
-	} else {
-		h.since, h.reason = time.Time{}, ""
-	}
-}
-
 // client makes the XRPC requests. Rate limits apply per account or IP, so
 // blockedUntil holds back every feed.
 type client struct {
@@ -103,7 +61,7 @@ type client struct {
 // are retried with capped exponential backoff and jitter; a 429 or an
 // exhausted rate limit waits for the reset; an expired session is renewed
 // once. The time not read is reported as gaps on feed.
-func (c *client) get(ctx context.Context, h *health, feed, nsid, query string) ([]byte, error) {
+func (c *client) get(ctx context.Context, h *httpsrc.Health, feed, nsid, query string) ([]byte, error) {
 	s := c.s
 	attempt, waits, renewed := 0, 0, false
 	for {
@@ -112,64 +70,64 @@ func (c *client) get(ctx context.Context, h *health, feed, nsid, query string) (
 		}
 		token, err := s.session.token(ctx)
 		if err != nil {
-			var rl *rateLimitError
+			var rl *httpsrc.RateLimitError
 			switch {
 			case ctx.Err() != nil:
 				return nil, ctx.Err()
 			case errors.As(err, &rl) && waits < 3:
 				waits++
-				c.block(ctx, rl.until, "login")
+				c.block(ctx, rl.Until, "login")
 				continue
 			}
 			// A login that fails is an outage of every feed.
-			h.fail(s.now(), "login_failed")
-			h.report(ctx, s.deps.Gaps, feed, s.now(), true)
+			h.Fail(s.now(), "login_failed")
+			h.Report(ctx, s.deps.Gaps, Name, feed, s.now(), true)
 			return nil, err
 		}
 		body, _, err := c.do(ctx, http.MethodGet, nsid, query, nil, token)
 		now := s.now()
 		if err == nil {
-			h.report(ctx, s.deps.Gaps, feed, now, false)
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, false)
 			return body, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		var rl *rateLimitError
+		var rl *httpsrc.RateLimitError
 		var se *statusError
-		var re *retryError
+		var re *httpsrc.RetryError
 		switch {
 		case errors.As(err, &rl):
 			waits++
 			if waits > 3 {
-				h.fail(now, "rate_limited")
-				h.report(ctx, s.deps.Gaps, feed, now, true)
+				h.Fail(now, "rate_limited")
+				h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 				return nil, err
 			}
-			c.block(ctx, rl.until, feed)
+			c.block(ctx, rl.Until, feed)
 			continue
 		case errors.As(err, &re):
-			h.fail(now, re.reason)
+			h.Fail(now, re.Reason)
 		case errors.As(err, &se):
 			if se.tokenProblem() && token != "" && !renewed {
 				renewed = true
 				s.session.expire(token)
 				continue
 			}
-			h.fail(now, "http_"+strconv.Itoa(se.Code))
-			h.report(ctx, s.deps.Gaps, feed, now, true)
+			h.Fail(now, "http_"+strconv.Itoa(se.Code))
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 			return nil, err
 		default:
-			h.fail(now, "outage")
+			h.Fail(now, "outage")
 		}
 		if attempt >= s.cfg.MaxRetries {
-			h.report(ctx, s.deps.Gaps, feed, now, true)
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 			return nil, err
 		}
 		d := s.backoff(attempt)
 		attempt++
 		s.log.Warn("request_failed_retrying", "feed", feed, "error", err, "attempt", attempt, "retry_in", d.String())
-		s.met.Waited.WithLabelValues(endpointOf(nsid), h.reason).Add(d.Seconds())
+		s.met.Waited.WithLabelValues(endpointOf(nsid), h.Reason()).Add(d.Seconds())
 		if err := s.sleep(ctx, d); err != nil {
 			return nil, err
 		}
@@ -211,13 +169,13 @@ func (c *client) do(ctx context.Context, method, nsid, query string, body any, b
 	s.met.Duration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.met.Requests.WithLabelValues(endpointOf(nsid), "error").Inc()
-		return nil, nil, &retryError{reason: "outage", err: err}
+		return nil, nil, &httpsrc.RetryError{Reason: "outage", Err: err}
 	}
 	defer resp.Body.Close()
 	s.met.Requests.WithLabelValues(endpointOf(nsid), strconv.Itoa(resp.StatusCode)).Inc()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, nil, &retryError{reason: "outage", err: fmt.Errorf("reading the response: %w", err)}
+		return nil, nil, &httpsrc.RetryError{Reason: "outage", Err: fmt.Errorf("reading the response: %w", err)}
 	}
 	now := s.now()
 	if err := c.classify(resp, data, now); err != nil {
@@ -242,10 +200,10 @@ func (c *client) classify(resp *http.Response, body []byte, now time.Time) error
 		} else if _, reset, ok := rateLimit(resp.Header, now); ok && reset.After(now) {
 			until = reset
 		}
-		return &rateLimitError{until: until}
+		return &httpsrc.RateLimitError{Until: until}
 	case resp.StatusCode >= 500:
 		name, msg := xrpcError(body)
-		return &retryError{reason: "http_5xx", err: &statusError{Code: resp.StatusCode, Name: name, Msg: msg}}
+		return &httpsrc.RetryError{Reason: "http_5xx", Err: &statusError{Code: resp.StatusCode, Name: name, Msg: msg}}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		name, msg := xrpcError(body)
 		return &statusError{Code: resp.StatusCode, Name: name, Msg: msg}

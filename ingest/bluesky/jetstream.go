@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 	"github.com/vigie-project/vigie/ingest/watch"
 	"github.com/vigie-project/vigie/mention"
 )
@@ -101,12 +102,12 @@ func (s *Source) jetstreamLoop(ctx context.Context, pub *lockedPublisher) {
 		if delivered {
 			attempt = 0
 		}
-		var rl *rateLimitError
+		var rl *httpsrc.RateLimitError
 		var se *statusError
 		wait := s.backoff(attempt)
 		switch {
 		case errors.As(err, &rl):
-			jc.block(ctx, rl.until, "jetstream")
+			jc.block(ctx, rl.Until, "jetstream")
 			wait = 0
 		case errors.As(err, &se):
 			s.log.Error("jetstream_refused", "error", err)

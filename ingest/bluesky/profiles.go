@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // Profile lookups: getProfiles takes up to 25 actors; the cache holds at
@@ -20,7 +22,7 @@ const (
 type profileCache struct {
 	s       *Source
 	enabled bool
-	health  health
+	health  httpsrc.Health
 
 	mu      sync.Mutex
 	entries map[string]profileEntry // by DID

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/config/secret"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // renewBefore renews an access token this long before it expires.
@@ -55,7 +56,7 @@ func (ss *session) token(ctx context.Context) (string, error) {
 		if err == nil {
 			return ss.access, nil
 		}
-		var rl *rateLimitError
+		var rl *httpsrc.RateLimitError
 		if errors.As(err, &rl) {
 			return "", err
 		}
@@ -72,7 +73,7 @@ func (ss *session) token(ctx context.Context) (string, error) {
 		s.log.Info("logged_in", "identifier", ss.identifier)
 		return ss.access, nil
 	}
-	var rl *rateLimitError
+	var rl *httpsrc.RateLimitError
 	if errors.As(err, &rl) {
 		return "", err
 	}

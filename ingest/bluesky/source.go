@@ -69,7 +69,7 @@ type feed struct {
 	loaded bool
 	pos    position
 	recent map[string]time.Time // uri → sortAt of posts published within the overlap
-	health health
+	health httpsrc.Health
 }
 
 // New applies defaults to a copy of cfg, validates it, reads the app
@@ -230,7 +230,7 @@ func (s *Source) Run(ctx context.Context, pub ingest.Publisher) error {
 	}
 	now := s.now()
 	for _, f := range s.feeds {
-		f.health.report(fctx, s.deps.Gaps, f.label, now, false)
+		f.health.Report(fctx, s.deps.Gaps, Name, f.label, now, false)
 	}
 	s.log.Info("bluesky stopped")
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigie-project/vigie/config/secret"
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // maxBody bounds a REST response; a timeline page of 40 statuses is
@@ -34,51 +35,6 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("HTTP %d: %s", e.Code, e.Msg)
 }
 
-// retryError is a failure worth retrying: a network error or a 5xx.
-type retryError struct {
-	reason string // outage or http_5xx
-	err    error
-}
-
-func (e *retryError) Error() string { return e.err.Error() }
-func (e *retryError) Unwrap() error { return e.err }
-
-// rateLimitError is a 429: wait until the reset time.
-type rateLimitError struct{ until time.Time }
-
-func (e *rateLimitError) Error() string {
-	return "rate limited until " + e.until.UTC().Format(time.RFC3339)
-}
-
-// health tracks the outage of one feed so that the time not read is
-// reported as gaps, once each: from the first failure to the recovery,
-// in slices when the feed gives up between polls.
-type health struct {
-	since  time.Time // start of the unreported outage; zero when healthy
-	reason string
-}
-
-func (h *health) fail(now time.Time, reason string) {
-	if h.since.IsZero() {
-		h.since = now
-	}
-	h.reason = reason
-}
-
-// report sends the gap [since, now] if there is one; the outage goes on
-// from now when ongoing, else it is over.
-func (h *health) report(ctx context.Context, gaps ingest.Gaps, feed string, now time.Time, ongoing bool) {
-	if h.since.IsZero() {
-		return
-	}
-	gaps.Report(ctx, ingest.Gap{Source: Name, Feed: feed, From: h.since.UTC(), To: now.UTC(), Reason: h.reason})
-	if ongoing {
-		h.since = now
-	} else {
-		h.since, h.reason = time.Time{}, ""
-	}
-}
-
 // client makes the REST requests to one instance. blockedUntil is shared
 // by every feed of the instance: rate limits are per account or per IP.
 type client struct {
@@ -94,7 +50,7 @@ type client struct {
 // get fetches base+path?query. Network errors and 5xx are retried with
 // capped exponential backoff and jitter, a 429 or an exhausted rate limit
 // waits for the reset; the time not read is reported as gaps on feed.
-func (c *client) get(ctx context.Context, h *health, feed, endpoint, path, query string) ([]byte, http.Header, error) {
+func (c *client) get(ctx context.Context, h *httpsrc.Health, feed, endpoint, path, query string) ([]byte, http.Header, error) {
 	s := c.s
 	attempt, waits := 0, 0
 	for {
@@ -104,42 +60,42 @@ func (c *client) get(ctx context.Context, h *health, feed, endpoint, path, query
 		body, hdr, err := c.once(ctx, endpoint, path, query)
 		now := s.now()
 		if err == nil {
-			h.report(ctx, s.deps.Gaps, feed, now, false)
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, false)
 			return body, hdr, nil
 		}
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		var rl *rateLimitError
+		var rl *httpsrc.RateLimitError
 		var se *statusError
-		var re *retryError
+		var re *httpsrc.RetryError
 		switch {
 		case errors.As(err, &rl):
 			waits++
 			if waits > 3 {
-				h.fail(now, "rate_limited")
-				h.report(ctx, s.deps.Gaps, feed, now, true)
+				h.Fail(now, "rate_limited")
+				h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 				return nil, nil, err
 			}
-			c.block(ctx, rl.until, feed)
+			c.block(ctx, rl.Until, feed)
 			continue
 		case errors.As(err, &re):
-			h.fail(now, re.reason)
+			h.Fail(now, re.Reason)
 		case errors.As(err, &se):
-			h.fail(now, "http_"+strconv.Itoa(se.Code))
-			h.report(ctx, s.deps.Gaps, feed, now, true)
+			h.Fail(now, "http_"+strconv.Itoa(se.Code))
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 			return nil, nil, err
 		default:
-			h.fail(now, "outage")
+			h.Fail(now, "outage")
 		}
 		if attempt >= s.cfg.MaxRetries {
-			h.report(ctx, s.deps.Gaps, feed, now, true)
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 			return nil, nil, err
 		}
 		d := s.backoff(attempt)
 		attempt++
 		s.log.Warn("request_failed_retrying", "feed", feed, "error", err, "attempt", attempt, "retry_in", d.String())
-		s.met.Waited.WithLabelValues(endpoint, h.reason).Add(d.Seconds())
+		s.met.Waited.WithLabelValues(endpoint, h.Reason()).Add(d.Seconds())
 		if err := s.sleep(ctx, d); err != nil {
 			return nil, nil, err
 		}
@@ -165,13 +121,13 @@ func (c *client) once(ctx context.Context, endpoint, path, query string) ([]byte
 	s.met.Duration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.met.Requests.WithLabelValues(endpoint, "error").Inc()
-		return nil, nil, &retryError{reason: "outage", err: err}
+		return nil, nil, &httpsrc.RetryError{Reason: "outage", Err: err}
 	}
 	defer resp.Body.Close()
 	s.met.Requests.WithLabelValues(endpoint, strconv.Itoa(resp.StatusCode)).Inc()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, nil, &retryError{reason: "outage", err: fmt.Errorf("reading the response: %w", err)}
+		return nil, nil, &httpsrc.RetryError{Reason: "outage", Err: fmt.Errorf("reading the response: %w", err)}
 	}
 	now := s.now()
 	if err := c.classify(resp, body, now); err != nil {
@@ -188,8 +144,8 @@ func (c *client) once(ctx context.Context, endpoint, path, query string) ([]byte
 }
 
 // classify turns a response that is not a success into an error: a 429
-// into a *rateLimitError (until Retry-After, else X-RateLimit-Reset), a
-// 5xx into a *retryError, any other status outside 2xx into a
+// into a *httpsrc.RateLimitError (until Retry-After, else X-RateLimit-Reset), a
+// 5xx into a *httpsrc.RetryError, any other status outside 2xx into a
 // *statusError.
 func (c *client) classify(resp *http.Response, body []byte, now time.Time) error {
 	switch {
@@ -200,9 +156,9 @@ func (c *client) classify(resp *http.Response, body []byte, now time.Time) error
 		} else if _, reset, ok := rateLimit(resp.Header); ok && reset.After(now) {
 			until = reset
 		}
-		return &rateLimitError{until: until}
+		return &httpsrc.RateLimitError{Until: until}
 	case resp.StatusCode >= 500:
-		return &retryError{reason: "http_5xx", err: &statusError{Code: resp.StatusCode, Msg: apiError(body)}}
+		return &httpsrc.RetryError{Reason: "http_5xx", Err: &statusError{Code: resp.StatusCode, Msg: apiError(body)}}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return &statusError{Code: resp.StatusCode, Msg: apiError(body)}
 	}

@@ -78,7 +78,7 @@ type feed struct {
 	loaded    bool
 	minID     string // newest status id published (the checkpoint)
 	accountID string // resolved from name for account feeds
-	health    health
+	health    httpsrc.Health
 }
 
 // New applies defaults to a copy of cfg, validates it, reads the secrets
@@ -248,7 +248,7 @@ func (s *Source) Run(ctx context.Context, pub ingest.Publisher) error {
 	now := s.now()
 	for _, in := range s.instances {
 		for _, f := range append(slices.Clone(in.polled), in.streamed...) {
-			f.health.report(fctx, s.deps.Gaps, f.label, now, false)
+			f.health.Report(fctx, s.deps.Gaps, Name, f.label, now, false)
 		}
 	}
 	s.log.Info("mastodon stopped")

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // endpointStream names the streaming endpoint in metrics.
@@ -32,7 +34,7 @@ func (s *Source) streamLoop(ctx context.Context, in *instance, f *feed, pub *loc
 	for ctx.Err() == nil {
 		resp, err := s.openStream(ctx, in, f)
 		var se *statusError
-		var rl *rateLimitError
+		var rl *httpsrc.RateLimitError
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -41,7 +43,7 @@ func (s *Source) streamLoop(ctx context.Context, in *instance, f *feed, pub *loc
 			s.pollForever(ctx, in, f, pub)
 			return
 		case errors.As(err, &rl):
-			in.stream.block(ctx, rl.until, f.label)
+			in.stream.block(ctx, rl.Until, f.label)
 			continue
 		case err != nil:
 			// Read what the REST API has meanwhile: if it fails too, the
@@ -106,7 +108,7 @@ func (s *Source) openStream(ctx context.Context, in *instance, f *feed) (*http.R
 	s.met.Duration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.met.Requests.WithLabelValues(endpointStream, "error").Inc()
-		return nil, &retryError{reason: "outage", err: err}
+		return nil, &httpsrc.RetryError{Reason: "outage", Err: err}
 	}
 	s.met.Requests.WithLabelValues(endpointStream, strconv.Itoa(resp.StatusCode)).Inc()
 	if resp.StatusCode != http.StatusOK {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigie-project/vigie/ingest"
+	"github.com/vigie-project/vigie/ingest/internal/httpsrc"
 )
 
 // maxBody bounds a listing (100 posts are 200-600 KiB with raw_json).
@@ -31,49 +32,6 @@ func (e *statusError) Error() string {
 		return fmt.Sprintf("HTTP %d", e.Code)
 	}
 	return fmt.Sprintf("HTTP %d: %s", e.Code, e.Msg)
-}
-
-// retryError is a failure worth retrying: a network error or a 5xx.
-type retryError struct {
-	reason string // outage or http_5xx
-	err    error
-}
-
-func (e *retryError) Error() string { return e.err.Error() }
-func (e *retryError) Unwrap() error { return e.err }
-
-// rateLimitError is a 429: wait until the reset time.
-type rateLimitError struct{ until time.Time }
-
-func (e *rateLimitError) Error() string {
-	return "rate limited until " + e.until.UTC().Format(time.RFC3339)
-}
-
-// health tracks the outage of one feed so that the time not read is
-// reported as gaps, once each: from the first failure to the recovery,
-// in slices when the feed gives up between polls.
-type health struct {
-	since  time.Time
-	reason string
-}
-
-func (h *health) fail(now time.Time, reason string) {
-	if h.since.IsZero() {
-		h.since = now
-	}
-	h.reason = reason
-}
-
-func (h *health) report(ctx context.Context, gaps ingest.Gaps, feed string, now time.Time, ongoing bool) {
-	if h.since.IsZero() {
-		return
-	}
-	gaps.Report(ctx, ingest.Gap{Source: Name, Feed: feed, From: h.since.UTC(), To: now.UTC(), Reason: h.reason})
-	if ongoing {
-		h.since = now
-	} else {
-		h.since, h.reason = time.Time{}, ""
-	}
 }
 
 // client makes the API requests with an application-only OAuth token.
@@ -101,7 +59,7 @@ const renewBefore = 5 * time.Minute
 // capped exponential backoff and jitter; a 429 or an exhausted rate limit
 // waits for the reset; a 401 renews the token once. The time not read is
 // reported as gaps on feed.
-func (c *client) get(ctx context.Context, h *health, feed, endpoint, path, query string) ([]byte, error) {
+func (c *client) get(ctx context.Context, h *httpsrc.Health, feed, endpoint, path, query string) ([]byte, error) {
 	s := c.s
 	attempt, waits, renewed := 0, 0, false
 	for {
@@ -109,14 +67,14 @@ func (c *client) get(ctx context.Context, h *health, feed, endpoint, path, query
 			return nil, err
 		}
 		token, err := c.bearer(ctx)
-		var rl *rateLimitError
+		var rl *httpsrc.RateLimitError
 		var se *statusError
-		var re *retryError
+		var re *httpsrc.RetryError
 		if err == nil {
 			var body []byte
 			body, err = c.do(ctx, endpoint, http.MethodGet, s.cfg.APIURL+path+"?"+query, nil, "Bearer "+token)
 			if err == nil {
-				h.report(ctx, s.deps.Gaps, feed, s.now(), false)
+				h.Report(ctx, s.deps.Gaps, Name, feed, s.now(), false)
 				return body, nil
 			}
 			if errors.As(err, &se) && se.Code == http.StatusUnauthorized && !renewed {
@@ -132,33 +90,33 @@ func (c *client) get(ctx context.Context, h *health, feed, endpoint, path, query
 		case errors.As(err, &rl):
 			waits++
 			if waits > 3 {
-				h.fail(now, "rate_limited")
-				h.report(ctx, s.deps.Gaps, feed, now, true)
+				h.Fail(now, "rate_limited")
+				h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 				return nil, err
 			}
-			c.block(ctx, rl.until, feed)
+			c.block(ctx, rl.Until, feed)
 			continue
 		case errors.As(err, &re):
-			h.fail(now, re.reason)
+			h.Fail(now, re.Reason)
 		case errors.Is(err, errCredentials):
-			h.fail(now, "auth_failed")
-			h.report(ctx, s.deps.Gaps, feed, now, true)
+			h.Fail(now, "auth_failed")
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 			return nil, err
 		case errors.As(err, &se):
-			h.fail(now, "http_"+strconv.Itoa(se.Code))
-			h.report(ctx, s.deps.Gaps, feed, now, true)
+			h.Fail(now, "http_"+strconv.Itoa(se.Code))
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 			return nil, err
 		default:
-			h.fail(now, "outage")
+			h.Fail(now, "outage")
 		}
 		if attempt >= s.cfg.MaxRetries {
-			h.report(ctx, s.deps.Gaps, feed, now, true)
+			h.Report(ctx, s.deps.Gaps, Name, feed, now, true)
 			return nil, err
 		}
 		d := s.backoff(attempt)
 		attempt++
 		s.log.Warn("request_failed_retrying", "feed", feed, "error", err, "attempt", attempt, "retry_in", d.String())
-		s.met.Waited.WithLabelValues(endpoint, h.reason).Add(d.Seconds())
+		s.met.Waited.WithLabelValues(endpoint, h.Reason()).Add(d.Seconds())
 		if err := s.sleep(ctx, d); err != nil {
 			return nil, err
 		}
@@ -190,12 +148,12 @@ func (c *client) bearer(ctx context.Context) (string, error) {
 		}
 		switch {
 		case json.Unmarshal(body, &tok) != nil:
-			err = &retryError{reason: "auth_failed", err: errors.New("token response is not JSON")}
+			err = &httpsrc.RetryError{Reason: "auth_failed", Err: errors.New("token response is not JSON")}
 		case tok.Error != "":
 			// Reddit answers 200 {"error": "invalid_grant"} to some bad requests.
 			err = fmt.Errorf("%w (%s)", errCredentials, truncate(tok.Error, 100))
 		case tok.AccessToken == "" || !strings.EqualFold(tok.TokenType, "bearer"):
-			err = &retryError{reason: "auth_failed", err: errors.New("no bearer access_token in the token response")}
+			err = &httpsrc.RetryError{Reason: "auth_failed", Err: errors.New("no bearer access_token in the token response")}
 		default:
 			life := time.Duration(tok.ExpiresIn * float64(time.Second))
 			if life <= 0 || life > 30*24*time.Hour {
@@ -248,13 +206,13 @@ func (c *client) do(ctx context.Context, endpoint, method, u string, body io.Rea
 	s.met.Duration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.met.Requests.WithLabelValues(endpoint, "error").Inc()
-		return nil, &retryError{reason: "outage", err: err}
+		return nil, &httpsrc.RetryError{Reason: "outage", Err: err}
 	}
 	defer resp.Body.Close()
 	s.met.Requests.WithLabelValues(endpoint, strconv.Itoa(resp.StatusCode)).Inc()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, &retryError{reason: "outage", err: fmt.Errorf("reading the response: %w", err)}
+		return nil, &httpsrc.RetryError{Reason: "outage", Err: fmt.Errorf("reading the response: %w", err)}
 	}
 	now := s.now()
 	remaining, reset, hasLimit := rateLimit(resp.Header, now)
@@ -266,9 +224,9 @@ func (c *client) do(ctx context.Context, endpoint, method, u string, body io.Rea
 		} else if hasLimit && reset.After(now) {
 			until = reset
 		}
-		return nil, &rateLimitError{until: until}
+		return nil, &httpsrc.RateLimitError{Until: until}
 	case resp.StatusCode >= 500:
-		return nil, &retryError{reason: "http_5xx", err: &statusError{Code: resp.StatusCode, Msg: apiError(data)}}
+		return nil, &httpsrc.RetryError{Reason: "http_5xx", Err: &statusError{Code: resp.StatusCode, Msg: apiError(data)}}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return nil, &statusError{Code: resp.StatusCode, Msg: apiError(data)}
 	case len(data) > maxBody:

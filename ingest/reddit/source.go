@@ -63,7 +63,7 @@ type feed struct {
 	loaded bool
 	pos    position
 	recent map[string]time.Time // id → created of posts published within the overlap
-	health health
+	health httpsrc.Health
 }
 
 // endpoint names the feed's API endpoint in metrics.
@@ -226,7 +226,7 @@ func (s *Source) Run(ctx context.Context, pub ingest.Publisher) error {
 	}
 	now := s.now()
 	for _, f := range s.feeds {
-		f.health.report(fctx, s.deps.Gaps, f.label, now, false)
+		f.health.Report(fctx, s.deps.Gaps, Name, f.label, now, false)
 	}
 	s.log.Info("reddit stopped")
 	return nil
