@@ -99,6 +99,7 @@ type Engine struct {
 	detectors map[string]*Detector
 	last      map[string]Verdict
 	tried     map[string]int64 // per watch: the pending minutes last tried for an early opening
+	earlyAt   int64            // the watermark's minute when early opening last looked
 }
 
 // NewEngine validates cfg and returns an engine.
@@ -175,7 +176,11 @@ func (e *Engine) AdvanceAt(watermark, now time.Time) []Event {
 	for _, wm := range e.window.Advance(watermark) {
 		events = e.step(wm, events)
 	}
-	if e.cfg.Window.earlyOpen() && now.Sub(e.window.Watermark()) < e.window.cfg.Lateness {
+	// Minutes complete when the watermark enters a new minute: look then,
+	// not at every mention.
+	if wm := unixMinute(e.window.Watermark()); wm != e.earlyAt && e.cfg.Window.earlyOpen() &&
+		now.Sub(e.window.Watermark()) < e.window.cfg.Lateness {
+		e.earlyAt = wm
 		events = e.openEarly(events)
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
